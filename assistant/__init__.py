@@ -1,0 +1,1 @@
+"""Underwriter Assistant: answers, summaries and tuning over the local index."""

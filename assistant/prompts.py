@@ -1,0 +1,87 @@
+"""Prompts, laid out for prefix caching.
+
+1. The system prompt is byte-identical across requests.
+2. Sources follow in canonical order (document, page, position), not score order,
+   so two questions that retrieve the same chunks share the whole context prefix.
+3. The question comes last (after any conversation so far).
+4. Document text is data: delimited, and stripped of the chat template's special
+   tokens so a document can never open a new turn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+
+from index.types import Chunk
+
+SYSTEM_PROMPT = (
+    "You are an underwriting assistant. Answer the question using only the numbered sources "
+    "provided by the user. After each statement, cite the source it comes from as [n], "
+    "where n is the source number. If the sources do not contain the answer, say: "
+    '"The documents do not contain this information." Be brief and factual.'
+)
+
+NO_ANSWER_TEXT = "The documents do not contain this information."
+
+# Generic chat-template markers (<|im_start|>, <|endoftext|>, <|eot_id|>, ...) and our own delimiters.
+_MARKER = re.compile(r"<\|[^<>|\s]{0,40}\|>")
+_ZWSP = "\u200b"
+
+
+def neutralize(text: str, special_tokens: Iterable[str] = ()) -> str:
+    """Break every special-token string and source delimiter in `text` so it tokenizes as plain text."""
+    for token in sorted(set(special_tokens), key=len, reverse=True):
+        if len(token) > 1:
+            text = text.replace(token, token[0] + _ZWSP + token[1:])
+    text = _MARKER.sub(lambda m: m.group(0)[0] + _ZWSP + m.group(0)[1:], text)
+    return re.sub(r"</?source", lambda m: m.group(0)[0] + _ZWSP + m.group(0)[1:], text, flags=re.IGNORECASE)
+
+
+def canonical_order(chunks: Iterable[Chunk]) -> list[Chunk]:
+    """Sources in document, page, position order (duplicates dropped)."""
+    unique = {chunk.id: chunk for chunk in chunks}
+    return sorted(unique.values(), key=Chunk.sort_key)
+
+
+def source_label(chunk: Chunk) -> str:
+    """How a source is named to the model and to the user: file name and page."""
+    return f"{PurePath(chunk.source).name}, page {chunk.page}"
+
+
+def format_sources(chunks: Sequence[Chunk], special_tokens: Iterable[str] = ()) -> str:
+    """The delimited context block; sources are numbered 1..n in the given order."""
+    tokens = list(special_tokens)
+    blocks = []
+    for number, chunk in enumerate(chunks, start=1):
+        header = f'<source id="{number}" file="{neutralize(PurePath(chunk.source).name, tokens)}" page="{chunk.page}">'
+        body = neutralize(chunk.text.strip(), tokens)
+        blocks.append(f"{header}\n{body}\n</source>")
+    return "\n".join(blocks)
+
+
+def format_history(history: Sequence[dict[str, str]], special_tokens: Iterable[str] = ()) -> str:
+    """Earlier turns as a plain transcript (kept after the sources so the sources stay a shared prefix)."""
+    tokens = list(special_tokens)
+    names = {"user": "User", "assistant": "Assistant"}
+    lines = [f"{names.get(turn['role'], turn['role'])}: {neutralize(turn['content'], tokens)}" for turn in history]
+    return "\n".join(lines)
+
+
+def build_messages(
+    question: str,
+    chunks: Sequence[Chunk],
+    history: Sequence[dict[str, str]] = (),
+    special_tokens: Iterable[str] = (),
+) -> list[dict[str, str]]:
+    """Chat messages for one grounded answer. `chunks` must already be in canonical order."""
+    tokens = list(special_tokens)
+    parts = ["Sources:", format_sources(chunks, tokens)]
+    if history:
+        parts += ["", "Conversation so far:", format_history(history, tokens)]
+    parts += ["", f"Question: {neutralize(question.strip(), tokens)}"]
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": "\n".join(parts)},
+    ]

@@ -1,0 +1,90 @@
+"""Settings: one pydantic model, loaded explicitly (never at import time).
+
+Sources, later wins: defaults, `ASSISTANT_*` environment variables, then the
+explicit overrides passed by the CLI or UI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
+BUNDLED_GENERATOR = "bundled:SmolLM2-135M-Instruct"
+
+
+class Settings(BaseSettings):
+    """Everything the application core needs to be built."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    workspace: Path = Field(default_factory=lambda: Path.home() / ".assistant")
+    model_cache: Path | None = None  # converted models; default <workspace>/models
+
+    # Index
+    embedding_model: str = BUNDLED_EMBEDDER
+    embed_batch_size: int = 64
+    chunk_size: int = 256  # tokens of the embedder's tokenizer
+    chunk_overlap: int = 32
+    max_file_mb: int = 64  # files larger than this are refused
+
+    # Retrieval
+    top_k: int = 5
+    search_mode: str = "hybrid"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    min_dense_score: float = 0.25  # below this cosine and without a BM25 hit, a chunk is "not relevant"
+
+    # Generation
+    engine: str = "embedded"
+    generator_model: str = BUNDLED_GENERATOR
+    adapter: Path | None = None
+    http_url: str = "http://127.0.0.1:30000"
+    http_model: str = "default"
+    api_key: str | None = None
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    prefix_cache_entries: int = 8
+    prefix_cache_mb: int = 512
+    connect_timeout: float = 5.0
+    read_timeout: float = 300.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.workspace / "index.sqlite3"
+
+    @property
+    def faiss_path(self) -> Path:
+        return self.workspace / "vectors.faiss"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.workspace / "ingest.lock"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache or self.workspace / "models"
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.workspace / "adapters"
+
+    @property
+    def summaries_dir(self) -> Path:
+        return self.workspace / "summaries"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.workspace / "logs"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment plus explicit overrides (None values are ignored)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    settings = Settings(**given)
+    settings.workspace = settings.workspace.expanduser().resolve()
+    return settings

@@ -1,0 +1,286 @@
+"""Ingestion: scan paths, load and chunk changed files, embed in batches, commit whole documents.
+
+Incremental: a file with the same size and mtime, or the same content hash, costs
+nothing; a changed file has its chunks replaced; a file gone from a re-ingested
+folder is pruned. A file that fails keeps whatever was stored for it before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.chunking import Chunker, embedding_text
+from index.embeddings import Embedder
+from index.loaders import LoadError, check_file, kind_of, load_document, read_bytes
+from index.lock import WriterLock
+from index.store import Store
+from index.types import Chunk
+
+ADDED, UPDATED, UNCHANGED, REMOVED, FAILED, SKIPPED = "added", "updated", "unchanged", "removed", "failed", "skipped"
+
+
+@dataclass(frozen=True)
+class IngestEvent:
+    """One step of an ingest, for progress displays."""
+
+    kind: str  # "start" (total files known), "file" (one file done), "error", "skipped"
+    path: str = ""
+    status: str = ""
+    chunks: int = 0
+    total_files: int = 0
+    reason: str = ""
+
+
+Progress = Callable[[IngestEvent], None]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; `failed` and `skipped` carry one-line reasons."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+            f"{len(self.failed)} failed, {len(self.skipped)} skipped; {self.chunks} chunks in {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class ScanResult:
+    files: list[Path]
+    roots: list[Path]  # folders scanned (their missing files are pruned)
+    failed: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]
+
+
+def scan(paths: Iterable[Path]) -> ScanResult:
+    """Files under `paths`, recursively, following folder links once; hidden entries are passed over.
+
+    Unsupported types found inside folders are skipped; named explicitly, they fail."""
+    result = ScanResult([], [], [], [])
+    seen_dirs: set[str] = set()
+    seen_files: set[str] = set()
+
+    def add_file(path: Path, explicit: bool) -> None:
+        key = os.path.abspath(path)
+        if key in seen_files:
+            return
+        seen_files.add(key)
+        if kind_of(path) is None and not explicit:
+            result.skipped.append((key, f"unsupported file type {path.suffix or '(no extension)'}"))
+            return
+        result.files.append(Path(key))
+
+    def walk(folder: Path) -> None:
+        try:
+            real = os.path.realpath(folder, strict=True)
+        except OSError:
+            result.failed.append((os.path.abspath(folder), "symlink loop or broken link"))
+            return
+        if real in seen_dirs:
+            if folder.is_symlink():
+                result.failed.append((os.path.abspath(folder), "symlink loop (folder already scanned)"))
+            return
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            result.failed.append((os.path.abspath(folder), exc.strerror or str(exc)))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                walk(path)
+            elif entry.is_symlink() and not path.exists():
+                reason = "symlink loop" if _is_loop(path) else "broken symlink"
+                result.failed.append((os.path.abspath(path), reason))
+            else:
+                add_file(path, explicit=False)
+
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            result.roots.append(Path(os.path.abspath(path)))
+            walk(path)
+        elif path.exists() or path.is_symlink():
+            add_file(path, explicit=True)
+        else:
+            result.failed.append((os.path.abspath(path), "no such file or folder"))
+    return result
+
+
+def _is_loop(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == 40
+    return False
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class _Pending:
+    fields: dict[str, Any]
+    chunks: list[Chunk]
+    status: str
+
+
+class Ingester:
+    """Runs one ingest against a store, holding the writer lock."""
+
+    def __init__(self, store: Store, embedder: Embedder, *, chunk_size: int, chunk_overlap: int,
+                 max_file_bytes: int, batch_chunks: int = 512) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.max_file_bytes = max_file_bytes
+        self.batch_chunks = batch_chunks
+        self._chunker: Chunker | None = None
+        self._model_checked = False
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            self._chunker = Chunker(self.chunk_size, self.chunk_overlap, tokenize=self.embedder.count_tokens)
+        return self._chunker
+
+    def run(self, paths: Sequence[Path], lock: WriterLock, progress: Progress | None = None,
+            prune: bool = True, rebuild: bool = False) -> IngestReport:
+        emit = progress or (lambda event: None)
+        started = time.perf_counter()
+        report = IngestReport()
+        with lock:
+            if rebuild:
+                report.chunks += self._rebuild()
+            scanned = scan(paths)
+            report.failed += scanned.failed
+            report.skipped += scanned.skipped
+            emit(IngestEvent("start", total_files=len(scanned.files)))
+            for path, reason in scanned.failed:
+                emit(IngestEvent("error", path=path, reason=reason))
+            for path, reason in scanned.skipped:
+                emit(IngestEvent("skipped", path=path, reason=reason))
+            pending: list[_Pending] = []
+            pending_chunks = 0
+            for path in scanned.files:
+                try:
+                    item = self._prepare(path)
+                except LoadError as exc:
+                    report.failed.append((str(path), str(exc)))
+                    emit(IngestEvent("error", path=str(path), reason=str(exc)))
+                    continue
+                if item is None:
+                    report.count(UNCHANGED)
+                    emit(IngestEvent("file", path=str(path), status=UNCHANGED))
+                    continue
+                pending.append(item)
+                pending_chunks += len(item.chunks)
+                if pending_chunks >= self.batch_chunks:
+                    self._commit(pending, report, emit)
+                    pending, pending_chunks = [], 0
+            self._commit(pending, report, emit)
+            if prune:
+                report.removed += self._prune(scanned)
+            self.store.save_faiss()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(self, path: Path) -> _Pending | None:
+        """Load and chunk a file that changed; None when it is unchanged."""
+        info = check_file(path, self.max_file_bytes)
+        key = str(path)
+        record = self.store.document(key)
+        if record is not None and record.size == info.st_size and record.mtime == info.st_mtime:
+            return None
+        data = read_bytes(path)
+        digest = content_hash(data)
+        if record is not None and record.content_hash == digest:
+            self.store.touch_document(key, info.st_mtime)
+            return None
+        document = load_document(path, data)
+        chunks = self.chunker.split(document)
+        if not chunks:
+            raise LoadError("no text content")
+        fields = {"path": key, "title": document.title, "kind": document.kind, "content_hash": digest,
+                  "size": info.st_size, "mtime": info.st_mtime, "pages": len(document.pages)}
+        return _Pending(fields, chunks, UPDATED if record is not None else ADDED)
+
+    def _ensure_model(self) -> None:
+        if not self._model_checked:
+            self.store.check_embedding_model(self.embedder.name, self.embedder.dimension)
+            self._model_checked = True
+
+    def _commit(self, pending: list[_Pending], report: IngestReport, emit: Progress) -> None:
+        """Embed a batch of documents' chunks in one call and store them in one transaction."""
+        if not pending:
+            return
+        self._ensure_model()
+        texts = [embedding_text(chunk) for item in pending for chunk in item.chunks]
+        vectors = self.embedder.embed(texts)
+        items, offset = [], 0
+        for item in pending:
+            count = len(item.chunks)
+            items.append((item.fields, item.chunks, vectors[offset:offset + count]))
+            offset += count
+        self.store.put_documents(items)
+        for item in pending:
+            report.count(item.status)
+            report.chunks += len(item.chunks)
+            emit(IngestEvent("file", path=item.fields["path"], status=item.status, chunks=len(item.chunks)))
+
+    def _prune(self, scanned: ScanResult) -> int:
+        """Remove stored documents that lived under a scanned folder and are gone from it."""
+        if not scanned.roots:
+            return 0
+        present = {str(path) for path in scanned.files} | {path for path, _ in scanned.failed}
+        gone = []
+        for record in self.store.documents():
+            if record.path in present:
+                continue
+            if any(_is_under(record.path, root) for root in scanned.roots) and not os.path.exists(record.path):
+                gone.append(record.path)
+        return self.store.remove_documents(gone)
+
+    def _rebuild(self) -> int:
+        """Re-embed every stored chunk with the current embedding model."""
+        chunks = self.store.reset_embeddings(self.embedder.name, self.embedder.dimension)
+        self._model_checked = True
+        vectors = self.embedder.embed([embedding_text(chunk) for chunk in chunks])
+        self.store.replace_vectors([chunk.id for chunk in chunks], vectors)
+        return len(chunks)
+
+
+def _is_under(path: str, root: Path) -> bool:
+    try:
+        Path(path).relative_to(root)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,448 @@
+"""The store: SQLite as the system of record, FAISS as a derived vector index.
+
+SQLite holds documents, chunks, their vectors (float32 blobs), an FTS5 table for
+BM25 and the embedding model's name and dimension. Every document is written in
+the same transaction as its chunks, so a crash at any instant leaves whole
+documents only. FAISS (ID-mapped, keyed by chunk id) is saved by write-to-temp and
+rename, and stamped with the data generation it reflects; a reader that finds it
+stale (a crash, or an ingest still running) rebuilds it in memory from SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.types import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    pages INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    heading TEXT NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, page, position);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, heading, title, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+_FTS_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "does", "for", "from", "has", "have",
+    "how", "in", "is", "it", "its", "of", "on", "or", "the", "their", "there", "this", "to", "was", "were",
+    "what", "when", "where", "which", "who", "whom", "why", "will", "with", "any", "all", "our", "we", "you",
+    "your", "i", "me", "my", "doing", "done", "than", "that", "these", "those", "into", "about",
+))
+
+
+class StoreError(RuntimeError):
+    """The workspace's index cannot be used as asked; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the store knows it."""
+
+    id: int
+    path: str
+    title: str
+    kind: str
+    content_hash: str
+    size: int
+    mtime: float
+    pages: int
+    chunks: int
+    status: str
+    ingested_at: float
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    documents: int
+    chunks: int
+    pages: int
+    embedding_model: str | None
+    dimension: int | None
+    db_bytes: int
+    faiss_bytes: int
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression: every meaningful term OR'ed, identifiers kept as phrases.
+
+    Identifiers such as "HF-PR-2024-00417" or "CG 00 01" tokenize into runs of
+    alphanumerics; quoting each run as a phrase keeps its parts adjacent."""
+    phrases: list[str] = []
+    for raw in re.findall(r"[\w][\w\-/.]*[\w]|[\w]", text):
+        parts = _FTS_TOKEN.findall(raw)
+        if len(parts) > 1:
+            phrases.append('"' + " ".join(parts) + '"')
+        for part in parts:
+            if part.lower() not in STOPWORDS:
+                phrases.append(f'"{part}"')
+    # Runs of codes separated by spaces ("CG 00 01") as one phrase as well.
+    for run in re.findall(r"\b[A-Z]{1,4}(?:\s+\d{2,4}){1,3}\b", text):
+        phrases.append('"' + " ".join(run.split()) + '"')
+    unique = list(dict.fromkeys(phrases))
+    return " OR ".join(unique)
+
+
+class Store:
+    """SQLite (system of record) plus the FAISS file derived from it."""
+
+    def __init__(self, db_path: Path, faiss_path: Path, *, readonly: bool = False) -> None:
+        self.db_path = Path(db_path)
+        self.faiss_path = Path(faiss_path)
+        self.readonly = readonly
+        self._local = threading.local()
+        self._faiss: Any = None
+        self._faiss_generation: int | None = None
+        self._faiss_lock = threading.Lock()
+        if readonly and not self.db_path.exists():
+            raise StoreError(f"no index at {self.db_path.parent} yet: run `assistant ingest PATH` first")
+        if not readonly:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            self.db.executescript(SCHEMA)  # idempotent; executescript commits by itself
+
+    # ---- connections ------------------------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """One connection per thread (SQLite connections are not shared across threads)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA busy_timeout=30000")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # ---- meta -------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   (key, value))
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every commit that changes chunks."""
+        return int(self.meta("generation") or 0)
+
+    def embedding_model(self) -> tuple[str | None, int | None]:
+        dimension = self.meta("dimension")
+        return self.meta("embedding_model"), int(dimension) if dimension else None
+
+    def check_embedding_model(self, name: str, dimension: int) -> None:
+        """Refuse to mix vectors of two models in one index."""
+        stored_name, stored_dim = self.embedding_model()
+        if stored_name is None:
+            with self.transaction() as db:
+                self._set_meta(db, "embedding_model", name)
+                self._set_meta(db, "dimension", str(dimension))
+            return
+        if stored_name != name or stored_dim != dimension:
+            raise StoreError(
+                f"this workspace was indexed with {stored_name} ({stored_dim} dims), not {name} ({dimension} dims); "
+                "run `assistant ingest --rebuild` to re-embed everything with the new model"
+            )
+
+    def reset_embeddings(self, name: str, dimension: int) -> list[Chunk]:
+        """Forget the stored model (before a rebuild); returns every chunk to re-embed."""
+        with self.transaction() as db:
+            self._set_meta(db, "embedding_model", name)
+            self._set_meta(db, "dimension", str(dimension))
+        return self.all_chunks()
+
+    def replace_vectors(self, ids: Sequence[int], vectors: Any) -> None:
+        """Overwrite the stored vectors of chunks (a re-embed with another model)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET vector = ? WHERE id = ?",
+                           [(vectors[i].tobytes(), chunk) for i, chunk in enumerate(ids)])
+            self._bump_generation(db)
+        with self._faiss_lock:
+            self._faiss, self._faiss_generation = None, None
+
+    # ---- documents --------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self.db.execute(
+            "SELECT id, path, title, kind, content_hash, size, mtime, pages, chunks, status, ingested_at "
+            "FROM documents ORDER BY path"
+        ).fetchall()
+        return [DocumentRecord(*row) for row in rows]
+
+    def document(self, path: str) -> DocumentRecord | None:
+        row = self.db.execute(
+            "SELECT id, path, title, kind, content_hash, size, mtime, pages, chunks, status, ingested_at "
+            "FROM documents WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return DocumentRecord(*row) if row else None
+
+    def touch_document(self, path: str, mtime: float) -> None:
+        """Record a new mtime for a document whose content did not change."""
+        with self.transaction() as db:
+            db.execute("UPDATE documents SET mtime = ? WHERE path = ?", (mtime, path))
+
+    def put_documents(self, items: Sequence[tuple[dict[str, Any], Sequence[Chunk], Any]]) -> None:
+        """Insert or replace documents with their chunks and vectors, all in one transaction.
+
+        Each item is (document fields, chunks, vectors as an (n, dim) float32 array)."""
+        if not items:
+            return
+        import numpy as np
+
+        removed: list[int] = []
+        added_ids: list[int] = []
+        added_vectors = []
+        with self.transaction() as db:
+            before = self._generation_in(db)
+            for fields, chunks, vectors in items:
+                removed += self._delete_document(db, fields["path"])
+                cursor = db.execute(
+                    "INSERT INTO documents(path, title, kind, content_hash, size, mtime, pages, chunks, status, "
+                    "ingested_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)",
+                    (fields["path"], fields["title"], fields["kind"], fields["content_hash"], fields["size"],
+                     fields["mtime"], fields["pages"], len(chunks), time.time()),
+                )
+                document_id = cursor.lastrowid
+                db.executemany(
+                    "INSERT INTO chunks(id, document_id, page, position, heading, text, vector) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                    [(c.id, document_id, c.page, c.position, c.heading, c.text, vectors[i].tobytes())
+                     for i, c in enumerate(chunks)],
+                )
+                db.executemany(
+                    "INSERT INTO chunks_fts(rowid, text, heading, title) VALUES(?, ?, ?, ?)",
+                    [(c.id, c.text, c.heading, c.title) for c in chunks],
+                )
+                added_ids += [c.id for c in chunks]
+                added_vectors.append(np.asarray(vectors, dtype="float32").reshape(len(chunks), -1))
+            after = self._bump_generation(db)
+        vectors_all = np.concatenate(added_vectors) if added_vectors else None
+        self._apply_to_faiss(before, after, removed, added_ids, vectors_all)
+
+    def remove_documents(self, paths: Iterable[str]) -> int:
+        """Delete documents and their chunks; returns how many were removed."""
+        removed_docs = 0
+        removed_chunks: list[int] = []
+        with self.transaction() as db:
+            before = after = self._generation_in(db)
+            for path in paths:
+                if self.document_exists(db, path):
+                    removed_docs += 1
+                    removed_chunks += self._delete_document(db, path)
+            if removed_docs:
+                after = self._bump_generation(db)
+        if removed_docs:
+            self._apply_to_faiss(before, after, removed_chunks, [], None)
+        return removed_docs
+
+    @staticmethod
+    def document_exists(db: sqlite3.Connection, path: str) -> bool:
+        return db.execute("SELECT 1 FROM documents WHERE path = ?", (path,)).fetchone() is not None
+
+    @staticmethod
+    def _delete_document(db: sqlite3.Connection, path: str) -> list[int]:
+        """Delete one document's rows; returns the ids of the chunks it had."""
+        row = db.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return []
+        ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (row[0],))]
+        db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)", (row[0],))
+        db.execute("DELETE FROM chunks WHERE document_id = ?", (row[0],))
+        db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+        return ids
+
+    @staticmethod
+    def _generation_in(db: sqlite3.Connection) -> int:
+        current = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(current[0]) if current else 0
+
+    def _bump_generation(self, db: sqlite3.Connection) -> int:
+        generation = self._generation_in(db) + 1
+        self._set_meta(db, "generation", str(generation))
+        return generation
+
+    def _apply_to_faiss(self, before: int, after: int, removed: list[int], added: list[int], vectors: Any) -> None:
+        """Keep an in-memory FAISS index current with a commit, instead of rebuilding it."""
+        import numpy as np
+
+        with self._faiss_lock:
+            if self._faiss is None or self._faiss_generation != before:
+                self._faiss, self._faiss_generation = None, None  # stale: rebuilt on next use
+                return
+            if removed:
+                self._faiss.remove_ids(np.asarray(removed, dtype="int64"))
+            if added:
+                self._faiss.add_with_ids(vectors, np.asarray(added, dtype="int64"))
+            self._faiss_generation = after
+
+    # ---- chunks -----------------------------------------------------------------------------
+
+    _CHUNK_SELECT = (
+        "SELECT c.id, d.path, c.page, c.position, c.text, d.title, c.heading "
+        "FROM chunks c JOIN documents d ON d.id = c.document_id "
+    )
+
+    def chunks_by_id(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        if not ids:
+            return {}
+        placeholders = ",".join("?" * len(ids))
+        rows = self.db.execute(self._CHUNK_SELECT + f"WHERE c.id IN ({placeholders})", list(ids)).fetchall()
+        return {row[0]: Chunk(*row) for row in rows}
+
+    def chunks_of(self, path: str) -> list[Chunk]:
+        rows = self.db.execute(self._CHUNK_SELECT + "WHERE d.path = ? ORDER BY c.page, c.position", (path,))
+        return [Chunk(*row) for row in rows.fetchall()]
+
+    def all_chunks(self) -> list[Chunk]:
+        rows = self.db.execute(self._CHUNK_SELECT + "ORDER BY d.path, c.page, c.position").fetchall()
+        return [Chunk(*row) for row in rows]
+
+    def bm25(self, query: str, limit: int) -> list[tuple[int, float]]:
+        """(chunk id, score) by FTS5 BM25, best first; higher score is better."""
+        expression = fts_query(query)
+        if not expression:
+            return []
+        try:
+            rows = self.db.execute(
+                "SELECT rowid, bm25(chunks_fts, 1.0, 0.5, 0.3) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY rank LIMIT ?",
+                (expression, limit),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(row[0], -float(row[1])) for row in rows]
+
+    # ---- FAISS ------------------------------------------------------------------------------
+
+    def faiss_index(self) -> Any:
+        """The FAISS index matching the current data generation (loaded, or rebuilt from SQLite)."""
+        generation = self.generation
+        with self._faiss_lock:
+            if self._faiss is not None and self._faiss_generation == generation:
+                return self._faiss
+            index = self._load_faiss_file(generation)
+            if index is None:
+                index = self._build_faiss()
+            self._faiss, self._faiss_generation = index, generation
+            return index
+
+    def _load_faiss_file(self, generation: int) -> Any:
+        import faiss
+
+        if str(generation) != (self.meta("faiss_generation") or "") or not self.faiss_path.exists():
+            return None
+        try:
+            index = faiss.read_index(str(self.faiss_path))
+        except RuntimeError:
+            return None
+        # The file is renamed into place before its generation is recorded: check it holds what SQLite says.
+        count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return index if index.ntotal == count else None
+
+    def _build_faiss(self) -> Any:
+        import faiss
+        import numpy as np
+
+        _, dimension = self.embedding_model()
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension or 384))
+        ids: list[int] = []
+        blobs: list[bytes] = []
+        for chunk_id_, blob in self.db.execute("SELECT id, vector FROM chunks"):
+            ids.append(chunk_id_)
+            blobs.append(blob)
+        if ids:
+            vectors = np.frombuffer(b"".join(blobs), dtype="float32").reshape(len(ids), -1)
+            index.add_with_ids(vectors, np.asarray(ids, dtype="int64"))
+        return index
+
+    def save_faiss(self) -> None:
+        """Write the FAISS file for the current generation: temp file, fsync, rename, then stamp."""
+        import faiss
+
+        if self.readonly:
+            raise StoreError("read-only store cannot save the vector index")
+        generation = self.generation
+        index = self.faiss_index()
+        tmp = self.faiss_path.with_name(f".{self.faiss_path.name}.{os.getpid()}.tmp")
+        faiss.write_index(index, str(tmp))
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.faiss_path)
+        with self.transaction() as db:
+            self._set_meta(db, "faiss_generation", str(generation))
+
+    def dense(self, vector: Any, limit: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine) by FAISS inner product over normalized vectors, best first."""
+        import numpy as np
+
+        index = self.faiss_index()
+        if index.ntotal == 0:
+            return []
+        scores, ids = index.search(np.asarray(vector, dtype="float32").reshape(1, -1), min(limit, index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    # ---- stats ------------------------------------------------------------------------------
+
+    def stats(self) -> StoreStats:
+        documents, chunks, pages = self.db.execute(
+            "SELECT count(*), coalesce(sum(chunks), 0), coalesce(sum(pages), 0) FROM documents"
+        ).fetchone()
+        name, dimension = self.embedding_model()
+        db_bytes = sum(p.stat().st_size for p in self.db_path.parent.glob(self.db_path.name + "*") if p.is_file())
+        faiss_bytes = self.faiss_path.stat().st_size if self.faiss_path.exists() else 0
+        return StoreStats(documents, chunks, pages, name, dimension, db_bytes, faiss_bytes)

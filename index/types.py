@@ -1,0 +1,52 @@
+"""Types that cross module borders: what the index hands to the rest of the product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page (or page-like unit: a sheet, a whole text file) of a loaded document."""
+
+    number: int  # 1-based
+    text: str
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A file read into pages, before chunking."""
+
+    path: str  # absolute path as ingested
+    title: str
+    pages: list[Page]
+    kind: str  # pdf, docx, md, txt, html, csv, xlsx
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document that is embedded and retrieved. `id` is stable across runs."""
+
+    id: int
+    source: str  # the file's path as ingested
+    page: int
+    position: int  # order of the chunk within its document
+    text: str
+    title: str = ""
+    heading: str = ""
+
+    def sort_key(self) -> tuple[str, int, int]:
+        """Canonical order: document, then page, then position."""
+        return (self.source, self.page, self.position)
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieved chunk with its fused score and the ranks that produced it."""
+
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)  # e.g. {"dense": 1, "bm25": 4}
+    dense_score: float | None = None  # cosine similarity, when the dense retriever found it
+    bm25_score: float | None = None  # FTS5 bm25 (higher is better here), when BM25 found it
