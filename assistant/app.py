@@ -56,7 +56,7 @@ class Assistant:
 
         s = self.settings
         return Retriever(self.reader, self.embedder, rrf_k=s.rrf_k, dense_weight=s.dense_weight,
-                         bm25_weight=s.bm25_weight)
+                         bm25_weight=s.bm25_weight, fusion=s.fusion)
 
     # ---- index ------------------------------------------------------------------------------
 
@@ -68,7 +68,7 @@ class Assistant:
 
         s = self.settings
         ingester = Ingester(self.store, self.embedder, chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap,
-                            max_file_bytes=s.max_file_mb * 1024 * 1024)
+                            max_file_bytes=s.max_file_mb * 1024 * 1024, batch_chunks=s.ingest_batch_chunks)
         return ingester.run(paths, WriterLock(s.lock_path, wait=wait), progress, prune=prune, rebuild=rebuild)
 
     def remove_documents(self, paths: Sequence[Path], *, wait: float = 0.0) -> list[str]:

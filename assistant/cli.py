@@ -64,6 +64,8 @@ def ingest(
             report = core().ingest(paths, on_event, wait=wait, prune=prune, rebuild=rebuild)
     except (LockHeld, StoreError) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or 'workspace'}: {exc.strerror or exc}") from None
     err.print(report.summary(), highlight=False)
     if report.failed:
         raise typer.Exit(EXIT_FILES_FAILED)
@@ -142,3 +144,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     except StoreError as exc:
         raise fail(str(exc)) from None
     print_status(assistant.settings, stats, as_json)
+
+
+if __name__ == "__main__":
+    app()

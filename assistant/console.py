@@ -67,6 +67,8 @@ def ingest_progress() -> Iterator[Any]:
                 bar.console.print(f"[red]{display_path(event.path)}[/red]: {event.reason}", highlight=False)
                 if event.path and os.path.isfile(event.path):
                     bar.update(task, advance=1)
+            elif event.kind == "warning":
+                bar.console.print(f"[yellow]{display_path(event.path)}[/yellow]: {event.reason}", highlight=False)
             elif event.kind == "skipped":
                 bar.console.print(f"[yellow]{display_path(event.path)}[/yellow]: skipped, {event.reason}",
                                   highlight=False)

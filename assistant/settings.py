@@ -29,11 +29,13 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64
     chunk_size: int = 256  # tokens of the embedder's tokenizer
     chunk_overlap: int = 32
-    max_file_mb: int = 64  # files larger than this are refused
+    max_file_mb: int = 32  # files larger than this are refused
+    ingest_batch_chunks: int = 512  # chunks embedded and committed together
 
     # Retrieval
     top_k: int = 5
     search_mode: str = "hybrid"
+    fusion: str = "score"  # score (normalized scores, summed) or rrf (reciprocal rank)
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0

@@ -29,7 +29,7 @@ ADDED, UPDATED, UNCHANGED, REMOVED, FAILED, SKIPPED = "added", "updated", "uncha
 class IngestEvent:
     """One step of an ingest, for progress displays."""
 
-    kind: str  # "start" (total files known), "file" (one file done), "error", "skipped"
+    kind: str  # "start" (total files known), "file" (one file done), "error", "skipped", "warning"
     path: str = ""
     status: str = ""
     chunks: int = 0
@@ -50,6 +50,7 @@ class IngestReport:
     removed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -59,7 +60,8 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
-            f"{len(self.failed)} failed, {len(self.skipped)} skipped; {self.chunks} chunks in {self.seconds:.1f} s"
+            f"{len(self.failed)} failed, {len(self.skipped)} skipped, {len(self.warnings)} warnings; "
+            f"{self.chunks} chunks in {self.seconds:.1f} s"
         )
 
 
@@ -150,6 +152,7 @@ class _Pending:
     fields: dict[str, Any]
     chunks: list[Chunk]
     status: str
+    note: str = ""
 
 
 class Ingester:
@@ -201,6 +204,9 @@ class Ingester:
                     report.count(UNCHANGED)
                     emit(IngestEvent("file", path=str(path), status=UNCHANGED))
                     continue
+                if item.note:
+                    report.warnings.append((str(path), item.note))
+                    emit(IngestEvent("warning", path=str(path), reason=item.note))
                 pending.append(item)
                 pending_chunks += len(item.chunks)
                 if pending_chunks >= self.batch_chunks:
@@ -231,7 +237,7 @@ class Ingester:
             raise LoadError("no text content")
         fields = {"path": key, "title": document.title, "kind": document.kind, "content_hash": digest,
                   "size": info.st_size, "mtime": info.st_mtime, "pages": len(document.pages)}
-        return _Pending(fields, chunks, UPDATED if record is not None else ADDED)
+        return _Pending(fields, chunks, UPDATED if record is not None else ADDED, document.note)
 
     def _ensure_model(self) -> None:
         if not self._model_checked:

@@ -63,7 +63,7 @@ def check_file(path: Path, max_bytes: int) -> os.stat_result:
         raise LoadError("empty file (0 bytes)")
     if info.st_size > max_bytes:
         raise LoadError(
-            f"file is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+            f"file is {info.st_size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit "
             "(raise ASSISTANT_MAX_FILE_MB to ingest it)"
         )
     return info
@@ -90,7 +90,11 @@ def load_document(path: Path, data: bytes) -> LoadedDocument:
         if kind == "pdf":
             raise LoadError("no extractable text (scanned or empty PDF)")
         raise LoadError("no text content")
-    return LoadedDocument(path=str(path), title=title or _title_from_name(path), pages=pages, kind=kind)
+    note = _decode(data)[1] if kind in _TEXT_KINDS else ""
+    return LoadedDocument(path=str(path), title=title or _title_from_name(path), pages=pages, kind=kind, note=note)
+
+
+_TEXT_KINDS = {"md", "txt", "html", "csv"}
 
 
 def _title_from_name(path: Path) -> str:
@@ -100,22 +104,29 @@ def _title_from_name(path: Path) -> str:
 # ---- text decoding ---------------------------------------------------------------------------
 
 
+NOT_UTF8_NOTE = "not UTF-8; read as Windows-1252"
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), else UTF-16 with a BOM, else Windows-1252; binary data is refused."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text and a note on how it was decoded ("" for UTF-8)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16"), ""
     sample = data[:65536]
     if b"\x00" in sample or _control_ratio(sample) > 0.05:
         raise LoadError("binary content, not text")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError:
         pass
     try:
-        text = data.decode("cp1252")
+        return data.decode("cp1252"), NOT_UTF8_NOTE
     except UnicodeDecodeError as exc:
         raise LoadError(f"not valid text (neither UTF-8 nor Windows-1252 at byte {exc.start})") from exc
-    return text
 
 
 def _control_ratio(sample: bytes) -> float:

@@ -1,4 +1,10 @@
-"""Retrieval: dense (FAISS) and BM25 (SQLite FTS5) results fused by weighted reciprocal rank."""
+"""Retrieval: dense (FAISS) and BM25 (SQLite FTS5) candidates, fused.
+
+Two fusions: `rrf` (weighted reciprocal rank) and `score` (each side's scores
+normalized over the candidate set, then weighted and summed). Every candidate
+gets its exact cosine, even when only BM25 found it, so `score` fusion and the
+relevance gate downstream see both signals.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from index.store import Store
 from index.types import ScoredChunk
 
 MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("score", "rrf")
 
 
 class RetrievalError(ValueError):
@@ -26,46 +33,72 @@ class Retriever:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     candidates: int = 50
+    fusion: str = "score"
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[ScoredChunk]:
         """The `k` best chunks for `query`, best first."""
-        if mode not in MODES:
-            raise RetrievalError(f"unknown search mode {mode!r}; known: {', '.join(MODES)}")
-        if not query.strip() or k <= 0:
-            return []
-        depth = max(self.candidates, k)
-        dense = self.store.dense(self.embedder.embed_query(query), depth) if mode != "bm25" else []
-        bm25 = self.store.bm25(query, depth) if mode != "dense" else []
-        return self._fuse(dense, bm25, k)
+        return self.search_many([query], k, mode)[0]
 
     def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "hybrid") -> list[list[ScoredChunk]]:
         """Search a batch: the queries are embedded together in one call."""
         if mode not in MODES:
             raise RetrievalError(f"unknown search mode {mode!r}; known: {', '.join(MODES)}")
+        if self.fusion not in FUSIONS:
+            raise RetrievalError(f"unknown fusion {self.fusion!r}; known: {', '.join(FUSIONS)}")
         depth = max(self.candidates, k)
         vectors = self.embedder.embed(list(queries)) if mode != "bm25" else [None] * len(queries)
         results = []
         for query, vector in zip(queries, vectors, strict=True):
-            dense = self.store.dense(vector, depth) if mode != "bm25" and query.strip() else []
+            if not query.strip() or k <= 0:
+                results.append([])
+                continue
+            dense = self.store.dense(vector, depth) if mode != "bm25" else []
             bm25 = self.store.bm25(query, depth) if mode != "dense" else []
-            results.append(self._fuse(dense, bm25, k))
+            cosines = dict(dense)
+            if vector is not None:
+                missing = [chunk for chunk, _ in bm25 if chunk not in cosines]
+                cosines.update(self.store.dense_scores(vector, missing))
+            results.append(self._fuse(dense, bm25, cosines, k, mode))
         return results
 
-    def _fuse(self, dense: list[tuple[int, float]], bm25: list[tuple[int, float]], k: int) -> list[ScoredChunk]:
-        scores: dict[int, float] = {}
+    def _fuse(self, dense: list[tuple[int, float]], bm25: list[tuple[int, float]], cosines: dict[int, float],
+              k: int, mode: str) -> list[ScoredChunk]:
         ranks: dict[int, dict[str, int]] = {}
-        dense_scores = dict(dense)
-        bm25_scores = dict(bm25)
-        for name, hits, weight in (("dense", dense, self.dense_weight), ("bm25", bm25, self.bm25_weight)):
+        for name, hits in (("dense", dense), ("bm25", bm25)):
             for rank, (chunk_id, _) in enumerate(hits, start=1):
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
                 ranks.setdefault(chunk_id, {})[name] = rank
+        bm25_scores = dict(bm25)
+        if mode == "dense":
+            scores = dict(dense)
+        elif mode == "bm25":
+            scores = dict(bm25)
+        elif self.fusion == "rrf":
+            scores = {chunk: sum(self._weight(name) / (self.rrf_k + rank) for name, rank in by.items())
+                      for chunk, by in ranks.items()}
+        else:
+            scores = self._score_fusion(ranks, cosines, bm25_scores)
         best = sorted(scores, key=lambda chunk_id: -scores[chunk_id])[: k * 2]
         chunks = self.store.chunks_by_id(best)
         results = [
-            ScoredChunk(chunk=chunks[chunk_id], score=scores[chunk_id], ranks=ranks[chunk_id],
-                        dense_score=dense_scores.get(chunk_id), bm25_score=bm25_scores.get(chunk_id))
+            ScoredChunk(chunk=chunks[chunk_id], score=scores[chunk_id], ranks=ranks.get(chunk_id, {}),
+                        dense_score=cosines.get(chunk_id), bm25_score=bm25_scores.get(chunk_id))
             for chunk_id in best
             if chunk_id in chunks  # a chunk deleted since the vector index was built
         ]
         return results[:k]
+
+    def _weight(self, name: str) -> float:
+        return self.dense_weight if name == "dense" else self.bm25_weight
+
+    def _score_fusion(self, ranks: dict[int, dict[str, int]], cosines: dict[int, float],
+                      bm25_scores: dict[int, float]) -> dict[int, float]:
+        candidates = list(ranks)
+        dense_values = [cosines.get(chunk, 0.0) for chunk in candidates]
+        low, high = (min(dense_values), max(dense_values)) if dense_values else (0.0, 0.0)
+        top_bm25 = max(bm25_scores.values(), default=0.0)
+        scores = {}
+        for chunk in candidates:
+            dense_part = (cosines.get(chunk, low) - low) / (high - low) if high > low else 0.0
+            bm25_part = bm25_scores.get(chunk, 0.0) / top_bm25 if top_bm25 > 0 else 0.0
+            scores[chunk] = self.dense_weight * dense_part + self.bm25_weight * bm25_part
+        return scores

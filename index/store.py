@@ -436,6 +436,21 @@ class Store:
         scores, ids = index.search(np.asarray(vector, dtype="float32").reshape(1, -1), min(limit, index.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
+    def dense_scores(self, vector: Any, ids: Sequence[int]) -> dict[int, float]:
+        """Exact cosine of `vector` with the stored vectors of `ids` (those missing from the index are left out)."""
+        import numpy as np
+
+        index = self.faiss_index()
+        query = np.asarray(vector, dtype="float32").reshape(-1)
+        scores = {}
+        for chunk in ids:
+            try:
+                stored = index.reconstruct(int(chunk))
+            except RuntimeError:
+                continue
+            scores[int(chunk)] = float(np.dot(stored, query))
+        return scores
+
     # ---- stats ------------------------------------------------------------------------------
 
     def stats(self) -> StoreStats:

@@ -22,6 +22,7 @@ class LoadedDocument:
     title: str
     pages: list[Page]
     kind: str  # pdf, docx, md, txt, html, csv, xlsx
+    note: str = ""  # something the user should know, e.g. the text was not UTF-8
 
 
 @dataclass(frozen=True)
