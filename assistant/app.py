@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from assistant.answering import Answerer, Conversation, Message
+    from assistant.engines.base import Engine
+    from assistant.evaluation import EvalReport
+    from assistant.types import Answer
     from index.embeddings import Embedder
     from index.ingest import IngestReport, Progress
     from index.retriever import Retriever
@@ -34,7 +40,8 @@ class Assistant:
     def embedder(self) -> Embedder:
         from index.embeddings import Embedder
 
-        return Embedder(self.settings.embedding_model, batch_size=self.settings.embed_batch_size)
+        s = self.settings
+        return Embedder(s.embedding_model, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
 
     @cached_property
     def store(self) -> Store:
@@ -93,8 +100,55 @@ class Assistant:
                     mode: str | None = None) -> list[list[ScoredChunk]]:
         return self.retriever.search_many(queries, k or self.settings.top_k, mode or self.settings.search_mode)
 
+    def evaluate(self, questions: Path, k: int = 5, *, answers: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> EvalReport:
+        """Retrieval metrics of every search mode over a questions file; with `answers`, answer checks too."""
+        from assistant.evaluation import run_evaluation
+
+        sources = [record.path for record in self.documents()]
+        return run_evaluation(self.search_many, (lambda q: self.answer(q)) if answers else None, questions, k,
+                              sources=sources, progress=progress)
+
     def documents(self) -> list[DocumentRecord]:
         return self.reader.documents()
 
     def stats(self) -> StoreStats:
         return self.reader.stats()
+
+    # ---- answering --------------------------------------------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The generator named by `settings.engine` (embedded or http), built on first use."""
+        from assistant.engines import build_engine
+
+        return build_engine(self.settings.engine, self.settings)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return self.make_answerer()
+
+    def make_answerer(self, context_limit: int | None = None) -> Answerer:
+        """An answerer over this workspace's retriever and engine; `context_limit` caps prompt + answer tokens."""
+        from assistant.answering import Answerer
+
+        s = self.settings
+        return Answerer(self.engine, lambda queries, k: self.search_many(queries, k), top_k=s.top_k,
+                        max_new_tokens=s.max_new_tokens, temperature=s.temperature,
+                        min_dense_score=s.min_dense_score, context_limit=context_limit)
+
+    def ask_stream(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
+                   max_tokens: int | None = None) -> Iterator[str | Answer]:
+        """Text pieces of the answer as they are generated, then the checked `Answer` (last)."""
+        return self.answerer.stream(question, history, k=k, max_tokens=max_tokens)
+
+    def answer(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
+               max_tokens: int | None = None) -> Answer:
+        """A grounded answer with checked citations (not streamed)."""
+        return self.answerer.answer(question, history, k=k, max_tokens=max_tokens)
+
+    def conversation(self, context_limit: int | None = None) -> Conversation:
+        """A multi-turn chat; `context_limit` caps the tokens a prompt may use (default: the model's window)."""
+        from assistant.answering import Conversation
+
+        return Conversation(self.make_answerer(context_limit) if context_limit else self.answerer)

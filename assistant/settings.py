@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # Index
     embedding_model: str = BUNDLED_EMBEDDER
     embed_batch_size: int = 64
+    embed_dtype: str = "auto"  # auto (bfloat16 where the CPU has native BF16), float32 or bfloat16
     chunk_size: int = 256  # tokens of the embedder's tokenizer
     chunk_overlap: int = 32
     max_file_mb: int = 32  # files larger than this are refused

@@ -33,13 +33,24 @@ def resolve_embedder(name: str) -> str:
     return name  # a hub name: loaded from the local cache only (HF_HUB_OFFLINE below)
 
 
+def fast_dtype() -> str:
+    """bfloat16 where the CPU multiplies it natively (AVX-512 BF16 or AMX: ~3x float32 here), else float32."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = handle.read()
+    except OSError:
+        return "float32"
+    return "bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
+
+
 class Embedder:
     """Batched, length-sorted, normalized sentence embeddings (inner product = cosine)."""
 
-    def __init__(self, name: str, batch_size: int = 64, device: str | None = None) -> None:
+    def __init__(self, name: str, batch_size: int = 64, device: str | None = None, dtype: str = "auto") -> None:
         self.name = name
         self.batch_size = batch_size
         self._device = device
+        self.dtype = fast_dtype() if dtype == "auto" else dtype
 
     @cached_property
     def model(self) -> Any:
@@ -48,9 +59,14 @@ class Embedder:
 
         path = resolve_embedder(self.name)
         try:
-            return SentenceTransformer(path, device=self._device or "cpu", local_files_only=True)
+            model = SentenceTransformer(path, device=self._device or "cpu", local_files_only=True)
         except Exception as exc:  # pragma: no cover - message depends on the library
             raise EmbedderError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+        if self.dtype == "bfloat16":
+            import torch
+
+            model = model.to(torch.bfloat16)
+        return model
 
     @property
     def dimension(self) -> int:

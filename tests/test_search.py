@@ -1,0 +1,99 @@
+"""Search: hybrid, dense and BM25 modes, identifiers, batch JSON lines, over the real sample documents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_DOCS
+from tests.test_ingest import run_cli
+
+
+@pytest.fixture(scope="module")
+def sample_core(tmp_path_factory, embedder):
+    from assistant.app import Assistant
+    from assistant.settings import load_settings
+
+    core = Assistant(load_settings(workspace=tmp_path_factory.mktemp("search-ws")))
+    core.__dict__["embedder"] = embedder
+    report = core.ingest([SAMPLE_DOCS])
+    assert report.failed == [], report.failed
+    return core
+
+
+def test_policy_number_found_by_bm25(sample_core) -> None:
+    hits = sample_core.search("HF-PR-2024-00417", k=3, mode="bm25")
+    assert hits and "HF-PR-2024-00417" in hits[0].chunk.text
+    assert hits[0].bm25_score and hits[0].bm25_score > 0
+
+
+def test_form_code_found_with_spaces(sample_core) -> None:
+    hits = sample_core.search("CG 00 01", k=3)
+    assert any("CG 00 01" in hit.chunk.text for hit in hits)
+
+
+def test_modes_and_scores(sample_core) -> None:
+    dense = sample_core.search("fire department response distance", k=5, mode="dense")
+    assert len(dense) == 5 and all(hit.dense_score is not None for hit in dense)
+    assert [hit.score for hit in dense] == sorted((hit.score for hit in dense), reverse=True)
+    hybrid = sample_core.search("fire department response distance", k=5)
+    assert all(hit.dense_score is not None for hit in hybrid)
+    from index.retriever import RetrievalError
+
+    with pytest.raises(RetrievalError, match="known: hybrid, dense, bm25"):
+        sample_core.search("x", mode="fuzzy")
+
+
+def test_cli_batch_json_lines(sample_core, tmp_path: Path) -> None:
+    batch = tmp_path / "queries.jsonl"
+    batch.write_text(json.dumps({"id": "a", "question": "Who is the carrier on the Harbor Foods loss runs?"}) + "\n"
+                     + json.dumps({"id": "b", "question": "sprinkler type at Meridian Plastics"}) + "\n")
+    result = run_cli(sample_core.settings.workspace, "search", "--batch", str(batch), "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    for line in lines:
+        assert len(line["results"]) == 2
+        first = line["results"][0]
+        assert set(first) == {"source", "page", "chunk_id", "score", "text"}
+        assert Path(first["source"]).is_absolute() and Path(first["source"]).exists()
+
+    plain = tmp_path / "queries.txt"
+    plain.write_text("ESFR\n\n# comment\nhydrant distance\n")
+    result = run_cli(sample_core.settings.workspace, "search", "--batch", str(plain), "--json")
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["1", "4"]
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    result = run_cli(sample_core.settings.workspace, "search", "--batch", str(bad))
+    assert result.returncode == 2 and "bad.jsonl:1: no 'question' string" in result.stderr
+
+
+def test_status_and_docs_list(sample_core) -> None:
+    result = run_cli(sample_core.settings.workspace, "status", "--json")
+    status = json.loads(result.stdout)
+    assert status["documents"] == 17 and status["chunks"] > 17 and status["pages"] >= 30
+    assert status["embedding_model"] == "bundled:all-MiniLM-L6-v2" and status["dimension"] == 384
+    assert status["index_bytes"] > 0
+    listed = [json.loads(line) for line in run_cli(sample_core.settings.workspace, "docs", "list", "--json")
+              .stdout.splitlines()]
+    assert len(listed) == 17 and all(item["chunks"] > 0 for item in listed)
+
+
+def test_faiss_rebuilt_when_file_is_stale(sample_core) -> None:
+    """A vector file older than the data (a crash between commit and save) is ignored and rebuilt."""
+    from index.store import Store
+
+    settings = sample_core.settings
+    fresh = Store(settings.db_path, settings.faiss_path, readonly=True)
+    generation = fresh.generation
+    assert fresh.meta("faiss_generation") == str(generation)
+    with fresh.transaction() as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'faiss_generation'", (str(generation - 1),))
+    stale = Store(settings.db_path, settings.faiss_path, readonly=True)
+    assert stale._load_faiss_file(generation) is None
+    assert stale.faiss_index().ntotal == sample_core.stats().chunks
+    with fresh.transaction() as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'faiss_generation'", (str(generation),))
