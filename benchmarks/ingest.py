@@ -27,7 +27,15 @@ from index.quiet import quiet_libraries
 
 quiet_libraries()
 
-WORDS = ["building", "sprinkler", "wet", "pipe", "dry", "system", "hydrant", "feet", "station", "miles", "roof", "masonry", "frame", "joisted", "steel", "concrete", "tilt-up", "warehouse", "cold", "storage", "freezer", "ammonia", "refrigeration", "forklift", "battery", "charging", "rack", "storage", "aisle", "occupancy", "tenant", "insured", "loss", "paid", "reserved", "water", "damage", "fire", "wind", "hail", "theft", "liability", "slip", "fall", "claim", "policy", "deductible", "limit", "premium", "location", "address", "county", "protection", "class", "alarm", "central", "station", "monitored", "inspection", "recommendation", "housekeeping", "electrical", "panel", "thermographic", "survey", "hot", "work", "permit", "impairment", "boiler", "pressure", "vessel", "generator", "fuel", "diesel", "tank", "spill", "containment", "flood", "zone", "elevation", "drainage", "sewer"]
+WORDS = (
+    "building sprinkler wet pipe dry system hydrant feet station miles roof masonry frame joisted steel "
+    "concrete tilt-up warehouse cold storage freezer ammonia refrigeration forklift battery charging rack "
+    "storage aisle occupancy tenant insured loss paid reserved water damage fire wind hail theft "
+    "liability slip fall claim policy deductible limit premium location address county protection class "
+    "alarm central station monitored inspection recommendation housekeeping electrical panel "
+    "thermographic survey hot work permit impairment boiler pressure vessel generator fuel diesel tank "
+    "spill containment flood zone elevation drainage sewer"
+).split()
 TOPICS = ["Construction", "Occupancy", "Protection", "Exposures", "Loss History", "Recommendations"]
 
 
