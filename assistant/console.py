@@ -88,20 +88,17 @@ def print_json(payload: Any) -> None:
 
 
 def print_results(query: str, hits: Sequence[ScoredChunk]) -> None:
-    table = Table(title=f"Results for: {query}", show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("source")
-    table.add_column("page", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("text")
+    """Ranked results: source and page, score, then the passage (shortened)."""
+    if not hits:
+        out.print(f"No results for: {query}", highlight=False)
+        return
+    out.print(f"[bold]Results for:[/bold] {query}", highlight=False)
     for rank, hit in enumerate(hits, start=1):
         text = " ".join(hit.chunk.text.split())
-        table.add_row(str(rank), display_path(hit.chunk.source), str(hit.chunk.page), f"{hit.score:.4f}",
-                      text[:300] + ("…" if len(text) > 300 else ""))
-    if not hits:
-        out.print(f"No results for: {query}")
-    else:
-        out.print(table)
+        heading = f" · {hit.chunk.heading}" if hit.chunk.heading else ""
+        out.print(f"[bold]{rank}.[/bold] [cyan]{display_path(hit.chunk.source)}[/cyan] page {hit.chunk.page}"
+                  f"{heading}  [dim]score {hit.score:.3f}[/dim]", highlight=False)
+        out.print("   " + text[:320] + ("…" if len(text) > 320 else ""), highlight=False)
 
 
 def human_bytes(size: int) -> str:
@@ -151,3 +148,100 @@ def print_status(settings: Any, stats: Any, as_json: bool) -> None:
         shown = human_bytes(value) if key == "index_bytes" else str(value)
         table.add_row(key.replace("_", " "), shown)
     out.print(table)
+
+
+# ---- eval -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def eval_progress(enabled: bool) -> Iterator[Any]:
+    """A progress bar over the questions being answered; yields the (done, total) callback."""
+    columns = (TextColumn("[bold]answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not (enabled and err.is_terminal)) as bar:
+        task = bar.add_task("answer", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield on_progress
+
+
+def _location(source: str, page: int | None) -> str:
+    return display_path(source) + (f" p{page}" if page is not None else "")
+
+
+def _rank(rank: int | None, k: int) -> str:
+    if rank is None:
+        return "[red]–[/red]"
+    return f"[yellow]{rank}[/yellow]" if rank > k else str(rank)
+
+
+def print_eval(report: Any, as_json: bool) -> None:
+    """The eval report: a metrics table per search mode, the misses, and the answer checks when run."""
+    if as_json:
+        print_json(report.to_dict())
+        return
+    retrieval = report.retrieval
+    k, depth = retrieval.k, 10
+    table = Table(title=f"Retrieval over {retrieval.questions} answerable questions ({report.questions_file})")
+    table.add_column("mode")
+    for level in ("page", "file"):
+        for name in (f"hit@{k}", f"recall@{k}", f"MRR@{depth}"):
+            table.add_column(f"{level} {name}", justify="right")
+    best = {mode: levels["page"].hit for mode, levels in retrieval.scores.items()}
+    for mode, levels in retrieval.scores.items():
+        cells = [f"{value:.3f}" for level in ("page", "file")
+                 for value in (levels[level].hit, levels[level].recall, levels[level].mrr)]
+        name = f"[bold]{mode}[/bold]" if best[mode] == max(best.values()) else mode
+        table.add_row(name, *cells)
+    out.print(table)
+    misses = retrieval.misses()
+    if not misses:
+        out.print(f"No misses: every gold page is in the top {k} in every mode.")
+    for mode in retrieval.scores:
+        mine = [miss for miss in misses if miss.mode == mode]
+        if mine:
+            out.print(f"\n[bold]{mode}[/bold]: {len(mine)} questions without the gold page in the top {k} "
+                      f"(rank shown up to {depth}, – beyond)")
+        for miss in mine:
+            gold = ", ".join(g.file + (f" p{g.page}" if g.page is not None else "") for g in miss.gold)
+            first = "; ".join(_location(source, page) for source, page in miss.top[:3])
+            out.print(f"  [bold]{miss.id}[/bold] {miss.question}\n"
+                      f"      gold {gold}: page rank {_rank(miss.page_rank, k)}, file rank {_rank(miss.file_rank, k)}"
+                      f"\n      first: {first}", highlight=False)
+    if report.answers is not None:
+        _print_answers(report.answers)
+    err.print(f"{report.total} questions in {report.seconds:.1f} s", highlight=False)
+
+
+def _print_answers(answers: Any) -> None:
+    table = Table(title="Answers", show_header=False)
+    table.add_row("citations all verified",
+                  f"{answers.citations_verified:.3f}  (of {len(answers.answered)} answered questions)")
+    table.add_row("contains the expected answer",
+                  f"{answers.contains_expected:.3f}  (of {len(answers.with_expected)} with an expected answer)")
+    table.add_row("unanswerable correctly declined",
+                  f"{answers.declined_correctly:.3f}  (of {len(answers.unanswerable)} unanswerable)")
+    table.add_row("answerable but declined", str(answers.declined_wrongly))
+    out.print(table)
+    misses = answers.misses()
+    if not misses:
+        return
+    misses_table = Table(title=f"Answer misses ({len(misses)})", show_lines=True)
+    for column in ("id", "problem", "expected", "answer"):
+        misses_table.add_column(column)
+    for miss in misses:
+        problems = []
+        if miss.answerable and miss.declined:
+            problems.append("declined")
+        if not miss.answerable and not miss.declined:
+            problems.append("answered an unanswerable question")
+        if miss.answerable and not miss.declined and not miss.all_verified:
+            problems.append(f"citations {miss.verified}/{miss.cited} verified")
+        if miss.contains_expected is False:
+            problems.append("expected answer missing")
+        text = " ".join(miss.text.split())
+        misses_table.add_row(miss.id, ", ".join(problems), miss.expected or "–",
+                             text[:240] + ("…" if len(text) > 240 else ""))
+    out.print(misses_table)
