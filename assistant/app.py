@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.settings import Settings
 
@@ -20,12 +20,14 @@ if TYPE_CHECKING:
     from assistant.answering import Answerer, Conversation, Message
     from assistant.engines.base import Engine
     from assistant.evaluation import EvalReport
+    from assistant.summarize import Progress as SummaryProgress
+    from assistant.summarize import SummaryReport
     from assistant.types import Answer
     from index.embeddings import Embedder
     from index.ingest import IngestReport, Progress
     from index.retriever import Retriever
     from index.store import DocumentRecord, Store, StoreStats
-    from index.types import ScoredChunk
+    from index.types import Chunk, ScoredChunk
 
 
 class Assistant:
@@ -115,6 +117,15 @@ class Assistant:
     def stats(self) -> StoreStats:
         return self.reader.stats()
 
+    def passage(self, chunk_id: int, around: int = 1) -> list[Chunk]:
+        """A chunk in context: it and up to `around` neighbours either side, in reading order ([] if gone)."""
+        found = self.reader.chunks_by_id([chunk_id]).get(chunk_id)
+        if found is None:
+            return []
+        chunks = self.reader.chunks_of(found.source)
+        at = next(i for i, chunk in enumerate(chunks) if chunk.id == chunk_id)
+        return chunks[max(0, at - around):at + around + 1]
+
     # ---- answering --------------------------------------------------------------------------
 
     @cached_property
@@ -133,7 +144,7 @@ class Assistant:
         from assistant.answering import Answerer
 
         s = self.settings
-        return Answerer(self.engine, lambda queries, k: self.search_many(queries, k), top_k=s.top_k,
+        return Answerer(lambda: self.engine, lambda queries, k: self.search_many(queries, k), top_k=s.top_k,
                         max_new_tokens=s.max_new_tokens, temperature=s.temperature,
                         min_dense_score=s.min_dense_score, context_limit=context_limit)
 
@@ -152,3 +163,79 @@ class Assistant:
         from assistant.answering import Conversation
 
         return Conversation(self.make_answerer(context_limit) if context_limit else self.answerer)
+
+    # ---- summarizing ------------------------------------------------------------------------
+
+    def summarize(self, paths: Sequence[Path] = (), *, all_documents: bool = False, template: Path | None = None,
+                  force: bool = False, concurrency: int = 4, max_tokens: int | None = None,
+                  max_context_tokens: int | None = None, progress: SummaryProgress | None = None,
+                  ingest_progress: Progress | None = None, wait: float = 0.0) -> SummaryReport:
+        """One page-cited summary per document under `paths` (new and changed files are ingested first,
+        nothing is pruned), or per workspace document with `all_documents`. See `assistant.summarize`."""
+        from assistant.answering import engine_special_tokens
+        from assistant.summarize import Summarizer, SummaryStore, select_jobs
+        from assistant.summary_template import load_template
+
+        spec = load_template(template)  # a bad template fails before any work
+        failed: list[tuple[str, str]] = []
+        if all_documents:
+            records, roots = self.documents(), None
+        else:
+            report = self.ingest(paths, ingest_progress, wait=wait, prune=False)
+            failed += report.failed
+            refused = {path for path, _ in report.failed}
+            records = [record for record in self.store.documents() if record.path not in refused]
+            roots = [os.path.abspath(Path(raw).expanduser()) for raw in paths]
+        jobs = select_jobs(records, roots)
+        summarizer = Summarizer(self.engine, spec, SummaryStore(self.settings.summaries_dir), max_tokens=max_tokens,
+                                max_context_tokens=max_context_tokens, concurrency=concurrency,
+                                special_tokens=engine_special_tokens(self.engine))
+        reader = self.store if not all_documents else self.reader
+        result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
+        result.failed = sorted(failed) + result.failed
+        return result
+
+    # ---- serving ----------------------------------------------------------------------------
+
+    def serve_local(self, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None) -> None:
+        """Our OpenAI-compatible server over the embedded engine, in the foreground until Ctrl-C.
+
+        With `api_key`, every request but `/health` must carry `Authorization: Bearer KEY` (as SGLang)."""
+        import uvicorn
+
+        from assistant.server import create_app
+
+        server = create_app(self.engine, default_max_tokens=self.settings.max_new_tokens,
+                            default_temperature=self.settings.temperature)
+        if api_key:
+            _require_api_key(server, api_key)
+        uvicorn.run(server, host=host, port=port, log_level="info")
+
+    def sglang_command(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,
+                       context_length: int | None = None, lora: dict[str, Path] | None = None) -> list[str]:
+        """The exact SGLang command line `serve_sglang` runs (DESIGN.md flags)."""
+        from assistant.sglang_launcher import sglang_command
+
+        return sglang_command(model, host, port, api_key, context_length, lora)
+
+    def serve_sglang(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,
+                     context_length: int | None = None, lora: dict[str, Path] | None = None) -> int | None:
+        """Start SGLang, wait for `/health_generate`, keep it up until Ctrl-C; returns its exit code."""
+        from assistant.sglang_launcher import serve_forever
+
+        return serve_forever(model, host=host, port=port, api_key=api_key, context_length=context_length,
+                             lora=lora)
+
+
+def _require_api_key(server: Any, api_key: str) -> None:
+    """Refuse requests without `Authorization: Bearer <api_key>` (`/health` stays open for probes)."""
+    import hmac
+
+    from assistant.server import error_json
+
+    @server.middleware("http")
+    async def check_key(request: Any, call_next: Any) -> Any:
+        given = request.headers.get("authorization", "")
+        if request.url.path != "/health" and not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+            return error_json("invalid or missing API key", 401, "authentication_error")
+        return await call_next(request)

@@ -7,7 +7,7 @@ Exit codes: 0 success; 1 some input files failed (the rest was processed);
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,18 +24,20 @@ class State:
     workspace: Path | None = None
 
 
-def core():
-    """The application core for this invocation's settings."""
+def core(**overrides: Any):
+    """The application core for this invocation's settings (`overrides` set to None are ignored)."""
     from assistant.app import Assistant
     from assistant.settings import load_settings
 
-    return Assistant(load_settings(workspace=State.workspace))
+    return Assistant(load_settings(workspace=State.workspace, **overrides))
 
 
 def fail(message: str) -> typer.Exit:
+    from rich.markup import escape
+
     from assistant.console import err
 
-    err.print(f"[red]error[/red]: {message}", highlight=False)
+    err.print(f"[red]error[/red]: {escape(message)}", highlight=False)
     return typer.Exit(EXIT_FATAL)
 
 
@@ -145,6 +147,269 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         raise fail(str(exc)) from None
     print_status(assistant.settings, stats, as_json)
 
+
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path | None, typer.Option(
+        help="Questions file, JSON lines (format: `assistant.evaluation`); default sample_docs/eval/questions.jsonl.",
+    )] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="Cut-off for hit@k and recall@k.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document with every figure and miss.")] = False,
+    answers: Annotated[bool, typer.Option("--answers", help="Also generate answers and check them (slow).")] = False,
+) -> None:
+    """Retrieval quality (hit@k, recall@k, MRR@10; hybrid, dense, BM25) over a questions file, and answers."""
+    from assistant.console import err, eval_progress, print_eval
+    from assistant.evaluation import EvalError, default_questions
+    from index.retriever import RetrievalError
+    from index.store import StoreError
+
+    try:
+        with eval_progress(answers and not as_json) as on_progress:
+            report = core().evaluate(questions or default_questions(), k, answers=answers, progress=on_progress)
+    except (EvalError, RetrievalError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    if report.missing_files:
+        err.print(f"[yellow]warning[/yellow]: {len(report.missing_files)} gold files are not ingested: "
+                  + ", ".join(report.missing_files), highlight=False)
+    print_eval(report, as_json)
+
+
+# ---- answering ------------------------------------------------------------------------------
+
+EngineOption = Annotated[str | None, typer.Option("--engine", help="embedded (in-process) or http (a model server).")]
+UrlOption = Annotated[str | None, typer.Option("--url", help="Model server URL for --engine http (implies it).")]
+AdapterOption = Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for the embedded engine.")]
+KOption = Annotated[int | None, typer.Option("-k", help="Passages retrieved per question (default from settings).")]
+MaxTokensOption = Annotated[int | None, typer.Option("--max-tokens", help="Most tokens to generate per answer.")]
+
+
+def answering_core(engine: str | None, url: str | None, adapter: Path | None, k: int | None,
+                   max_tokens: int | None):
+    return core(engine=engine or ("http" if url else None), http_url=url, adapter=adapter, top_k=k,
+                max_new_tokens=max_tokens)
+
+
+def _answer_errors() -> tuple[type[Exception], ...]:
+    from assistant.engines.base import EngineError
+    from index.embeddings import EmbedderError
+    from index.retriever import RetrievalError
+    from index.store import StoreError
+
+    return (EngineError, EmbedderError, RetrievalError, StoreError)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain words.")],
+    engine: EngineOption = None,
+    url: UrlOption = None,
+    adapter: AdapterOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document: answer, citations, usage.")] = False,
+    k: KOption = None,
+    max_tokens: MaxTokensOption = None,
+) -> None:
+    """Answer a question from the ingested documents, citing them; the answer streams as it is written."""
+    from assistant.console import print_answer_details, print_json, stream_answer
+
+    try:
+        answer = stream_answer(answering_core(engine, url, adapter, k, max_tokens).ask_stream(question),
+                               show=not as_json)
+    except _answer_errors() as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print_json(answer.to_dict())
+    else:
+        print_answer_details(answer)
+
+
+@app.command()
+def chat(
+    engine: EngineOption = None,
+    url: UrlOption = None,
+    adapter: AdapterOption = None,
+    k: KOption = None,
+    max_tokens: MaxTokensOption = None,
+    context_window: Annotated[int | None, typer.Option(
+        "--context-window", help="Cap on prompt plus answer tokens (default: the model's window).")] = None,
+) -> None:
+    """Multi-turn chat over the documents: follow-up questions keep the conversation in mind."""
+    from assistant.console import chat_loop
+
+    try:
+        chat_loop(answering_core(engine, url, adapter, k, max_tokens).conversation(context_window))
+    except _answer_errors() as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def serve(
+    backend: Annotated[str, typer.Option(help="local (our server over the embedded engine) or sglang (GPU).")]
+    = "local",
+    model: Annotated[Path | None, typer.Option(help="Model folder (sglang: required; local: default bundled).")]
+    = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 30000,
+    api_key: Annotated[str | None, typer.Option(help="Require `Authorization: Bearer KEY`.",
+                                                envvar="ASSISTANT_API_KEY")] = None,
+    context_length: Annotated[int | None, typer.Option(help="sglang: context length to serve.")] = None,
+    adapter: Annotated[Path | None, typer.Option(
+        help="LoRA adapter folder (local: merged in; sglang: served under its folder name).")] = None,
+    lora: Annotated[list[str] | None, typer.Option(help="sglang: NAME=DIR adapter, repeatable.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run, start nothing.")] = False,
+) -> None:
+    """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it)."""
+    from assistant.console import err, print_command
+    from assistant.engines.base import EngineError
+
+    try:
+        adapters = _parse_lora(lora or [])
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if backend == "sglang":
+        if model is None:
+            raise fail("--backend sglang needs --model DIR (a model folder SGLang can load)")
+        if adapter is not None:
+            adapters.setdefault(adapter.name, adapter)
+        assistant = core()
+        if dry_run:
+            print_command(assistant.sglang_command(model, host, port, api_key, context_length, adapters or None))
+            return
+        try:
+            code = assistant.serve_sglang(model, host, port, api_key, context_length, adapters or None)
+        except EngineError as exc:
+            raise fail(str(exc)) from None
+        raise typer.Exit(code or 0)
+    if backend != "local":
+        raise fail(f"unknown backend {backend!r}; known: local, sglang")
+    if context_length is not None:
+        raise fail("--context-length applies to --backend sglang only")
+    if len(adapters) > 1 or (adapters and adapter is not None):
+        raise fail("--backend local serves one adapter (merged into the model)")
+    adapter = adapter or next(iter(adapters.values()), None)
+    assistant = core(engine="embedded", generator_model=str(model) if model else None, adapter=adapter)
+    settings = assistant.settings
+    if dry_run:
+        err.print(f"would serve {settings.generator_model}" + (f" with adapter {adapter}" if adapter else "")
+                  + f" at http://{host}:{port}/v1 (OpenAI-compatible)", highlight=False)
+        return
+    try:
+        model_id = assistant.engine.model_id()
+        err.print(f"serving {model_id} at http://{host}:{port}/v1; Ctrl-C stops", highlight=False)
+        assistant.serve_local(host, port, api_key)
+    except EngineError as exc:
+        raise fail(str(exc)) from None
+
+
+def _parse_lora(values: list[str]) -> dict[str, Path]:
+    adapters: dict[str, Path] = {}
+    for value in values:
+        name, sep, folder = value.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise ValueError(f"--lora wants NAME=DIR, got {value!r}")
+        adapters[name.strip()] = Path(folder.strip()).expanduser()
+    return adapters
+
+
+# ---- the workspace in the browser -----------------------------------------------------------
+
+
+def ui_command(host: str, port: int, max_upload_mb: int) -> list[str]:
+    """`streamlit run` for the UI: this computer only, no usage statistics, no browser opened by the server."""
+    import sys
+    from importlib.util import find_spec
+
+    spec = find_spec("ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise fail("the ui package is not installed")
+    script = Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    return [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
+            "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.headless", "true",
+            "--server.maxUploadSize", str(max_upload_mb), "--server.fileWatcherType", "none",
+            "--server.runOnSave", "false", "--global.developmentMode", "false", "--client.toolbarMode", "minimal"]
+
+
+@app.command("ui")
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this computer only).")] = "127.0.0.1",
+    engine: EngineOption = None,
+    url: UrlOption = None,
+    adapter: AdapterOption = None,
+) -> None:
+    """Open the underwriter workspace in the browser: chat, library, summaries, tuning, status."""
+    import os
+
+    settings = core(engine=engine or ("http" if url else None), http_url=url, adapter=adapter).settings
+    command = ui_command(host, port, settings.max_file_mb)
+    env = {**os.environ, "ASSISTANT_WORKSPACE": str(settings.workspace), "ASSISTANT_ENGINE": settings.engine,
+           "ASSISTANT_HTTP_URL": settings.http_url}
+    if settings.adapter:
+        env["ASSISTANT_ADAPTER"] = str(settings.adapter)
+    from assistant.console import err
+
+    err.print(f"Underwriter Assistant at http://{host}:{port} (workspace {settings.workspace}); Ctrl-C stops",
+              highlight=False)
+    os.execve(command[0], command, env)  # Streamlit takes over this process: signals reach it directly
+
+
+@app.command()
+def summarize(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Files or folders (new and changed files are ingested first).", show_default=False)] = None,
+    all_documents: Annotated[bool, typer.Option("--all", help="Every document in the workspace.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="md, jsonl or csv (default: from the --out suffix, else md).")] = None,
+    per: Annotated[str, typer.Option(help="One summary per `document` or per `insured`.")] = "document",
+    template: Annotated[Path | None, typer.Option(
+        help="Summary template (TOML; default: the shipped assistant/templates/summary.toml).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Summarize again even when already done.")] = False,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once (HTTP engine).", min=1)] = 4,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Most tokens per model answer "
+                                                   "(default: the template's answer_tokens).", min=1)] = None,
+    context_window: Annotated[int | None, typer.Option(
+        "--context-window", help="Cap on prompt plus answer tokens (default: the model's window).", min=64)] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait if another ingest holds the lock.")] = 0.0,
+    engine: EngineOption = None,
+    url: UrlOption = None,
+    adapter: AdapterOption = None,
+) -> None:
+    """Summarize documents with the underwriting template: every statement cited as file:page, "not stated"
+    where the document does not say; finished documents are skipped on a re-run (--force redoes them)."""
+    from assistant.console import err, summarize_progress, write_report
+    from assistant.engines.base import EngineError
+    from assistant.summary_output import FORMATS, PER, render
+    from assistant.summary_template import TemplateError
+    from index.lock import LockHeld
+    from index.store import StoreError
+
+    if bool(paths) == all_documents:
+        raise fail("give PATH... or --all (one of the two)")
+    suffix = out.suffix.lower().lstrip(".") if out else ""
+    fmt = fmt or {"markdown": "md", "json": "jsonl", "jsonl": "jsonl", "csv": "csv"}.get(suffix, "md")
+    if fmt not in FORMATS:
+        raise fail(f"--format must be one of {', '.join(FORMATS)}")
+    if per not in PER:
+        raise fail(f"--per must be one of {', '.join(PER)}")
+    assistant = core(engine=engine or ("http" if url else None), http_url=url, adapter=adapter)
+    try:
+        with summarize_progress() as (on_ingest, on_summary):
+            report = assistant.summarize(paths or [], all_documents=all_documents, template=template, force=force,
+                                         concurrency=concurrency, max_tokens=max_tokens,
+                                         max_context_tokens=context_window, progress=on_summary,
+                                         ingest_progress=on_ingest, wait=wait)
+    except (TemplateError, LockHeld, StoreError, EngineError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or 'workspace'}: {exc.strerror or exc}") from None
+    if report.summaries:
+        not_stated = report.summaries[0].not_stated
+        write_report(render(report.summaries, fmt, per, not_stated), out, fmt)
+    err.print(report.summary(), highlight=False)
+    if not report.summaries and not report.failed:
+        raise fail("no documents to summarize")
+    if report.failed:
+        raise typer.Exit(EXIT_FILES_FAILED)
 
 if __name__ == "__main__":
     app()

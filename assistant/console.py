@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -245,3 +246,162 @@ def _print_answers(answers: Any) -> None:
         misses_table.add_row(miss.id, ", ".join(problems), miss.expected or "–",
                              text[:240] + ("…" if len(text) > 240 else ""))
     out.print(misses_table)
+
+
+# ---- answers ----------------------------------------------------------------------------------
+
+
+def stream_answer(items: Iterable[Any], show: bool = True) -> Any:
+    """Write an answer's text to stdout as it is generated; return the final `Answer` (the last item)."""
+    from assistant.types import Answer
+
+    answer = None
+    wrote = False
+    try:
+        for item in items:
+            if isinstance(item, Answer):
+                answer = item
+            elif show and item:
+                sys.stdout.write(item)
+                sys.stdout.flush()
+                wrote = True
+    finally:
+        if wrote:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    return answer
+
+
+def print_answer_details(answer: Any) -> None:
+    """After the streamed text: the sources (file, page, quote, checked or not), problems, and usage."""
+    from rich.markup import escape
+
+    if answer.declined:
+        err.print("[dim](no passage in the documents is relevant enough; the model was not asked)[/dim]")
+        return
+    if answer.citations:
+        out.print("\n[bold]Sources[/bold]")
+    for citation in answer.citations:
+        if citation.inferred:
+            mark = "[cyan]~ closest passage; the model did not cite it[/cyan]"
+        elif citation.verified:
+            mark = "[green]✓[/green]"
+        else:
+            mark = "[yellow]✗ does not support the sentence citing it[/yellow]"
+        out.print(f"  [bold][{citation.number}][/bold] {escape(display_path(citation.source))}, "
+                  f"page {citation.page}  {mark}", highlight=False)
+        out.print(f"      [dim]“{escape(citation.quote)}”[/dim]", highlight=False)
+    if answer.invalid_citations:
+        numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
+        err.print(f"[red]invalid citation{'s' if len(answer.invalid_citations) > 1 else ''} {escape(numbers)}[/red]: "
+                  f"no such source ({len(answer.sources)} were given)", highlight=False)
+    if not answer.supported:
+        err.print("[yellow]unsupported[/yellow]: the answer cites no source that backs it; check the documents",
+                  highlight=False)
+    usage = answer.usage
+    err.print(f"[dim]{answer.model}: {usage.prompt_tokens} prompt tokens ({usage.cached_tokens} cached), "
+              f"{usage.completion_tokens} generated, first token {usage.time_to_first_token:.2f} s, "
+              f"{usage.tokens_per_second:.1f} tokens/s[/dim]", highlight=False)
+
+
+def chat_loop(conversation: Any, k: int | None = None, max_tokens: int | None = None) -> None:
+    """Read questions from stdin until EOF or /exit; `/reset` forgets the conversation."""
+    err.print("Chat over your documents: /reset forgets the conversation, /exit or Ctrl-D quits.", highlight=False)
+    while True:
+        err.print("[bold cyan]you>[/bold cyan] ", end="")
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            break
+        if not line:
+            break
+        question = line.strip()
+        if not question:
+            continue
+        if question in ("/exit", "/quit"):
+            break
+        if question == "/reset":
+            conversation.reset()
+            err.print("[dim](conversation cleared)[/dim]")
+            continue
+        try:
+            answer = stream_answer(conversation.stream(question, k=k, max_tokens=max_tokens))
+        except KeyboardInterrupt:
+            err.print("[dim](interrupted; this question is not kept)[/dim]")
+            continue
+        print_answer_details(answer)
+        if answer.dropped_turns:
+            err.print(f"[dim]({answer.dropped_turns} earlier messages left out to fit the context window)[/dim]")
+
+
+def print_command(command: Sequence[str]) -> None:
+    """A command line, quoted for the shell, on stdout."""
+    import shlex
+
+    print(shlex.join(command))
+
+
+# ---- summarize --------------------------------------------------------------------------------
+
+
+@contextmanager
+def summarize_progress() -> Iterator[tuple[Any, Any]]:
+    """A progress bar with documents, tokens and time remaining; yields (ingest callback, summary callback).
+
+    Failures print one line each (`PATH: reason`) above the bar."""
+    from rich.markup import escape
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents · {task.fields[tokens]} tokens"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as bar:
+        task = bar.add_task("ingest", total=None, tokens=0)
+        tokens = 0
+
+        def failure(path: str, reason: str) -> None:
+            # Printed even without a terminal (the bar is then disabled): the one line a failure gets.
+            err.print(f"[red]{escape(display_path(path))}[/red]: {escape(reason)}", highlight=False)
+
+        def on_ingest(event: IngestEvent) -> None:
+            if event.kind == "error":
+                failure(event.path, event.reason)
+            elif event.kind == "warning":
+                err.print(f"[yellow]{escape(display_path(event.path))}[/yellow]: {escape(event.reason)}",
+                          highlight=False)
+
+        def on_summary(event: Any) -> None:
+            nonlocal tokens
+            if event.kind == "start":
+                bar.update(task, description="summarize", total=event.total, completed=0)
+            elif event.kind == "tokens":
+                tokens += event.tokens
+                bar.update(task, tokens=tokens)
+            elif event.kind == "done":
+                bar.update(task, advance=1)
+            elif event.kind == "error":
+                failure(event.path, event.reason)
+                bar.update(task, advance=1)
+
+        yield on_ingest, on_summary
+
+
+def write_report(text: str, path: Any = None, fmt: str = "md") -> None:
+    """The report on stdout, or in `path` (CSV with a byte-order mark, so spreadsheets read it as UTF-8)."""
+    if path is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+    with open(target, "w", encoding=encoding, newline="") as handle:
+        handle.write(text)
+    err.print(f"wrote {display_path(str(target))}", highlight=False)

@@ -74,6 +74,7 @@ def _convert_bundled(bundled: str, target: Path) -> None:
     gguf = bundled_gguf_path(bundled)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{bundled}.", suffix=".tmp", dir=target.parent))
+    tmp.chmod(0o755)
     try:
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -85,6 +86,8 @@ def _convert_bundled(bundled: str, target: Path) -> None:
         # The GGUF metadata names <|im_start|> as end of sequence: a turn ends at <|im_end|>.
         eos_id = tokenizer.convert_tokens_to_ids(END_OF_TURN)
         tokenizer.eos_token = END_OF_TURN
+        # The GGUF tokenizer is byte-level BPE: the WordPiece space clean-up would corrupt its output.
+        tokenizer.clean_up_tokenization_spaces = False
         model.config.eos_token_id = eos_id
         if model.generation_config is not None:
             model.generation_config.eos_token_id = eos_id

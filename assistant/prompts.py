@@ -29,10 +29,24 @@ NO_ANSWER_TEXT = "The documents do not contain this information."
 _MARKER = re.compile(r"<\|[^<>|\s]{0,40}\|>")
 _ZWSP = "\u200b"
 
+# Special tokens of common chat templates that do not have the <|...|> shape, broken even when the
+# engine cannot tell us its own (an HTTP server): Llama 2, Gemma, Mistral, and the StarCoder-style
+# tokens SmolLM2's tokenizer registers as special (<repo_name>, <file_sep>, ...).
+KNOWN_SPECIAL_TOKENS = (
+    "<s>", "</s>", "<unk>", "<pad>", "<bos>", "<eos>", "[INST]", "[/INST]", "<<SYS>>", "<</SYS>>",
+    "<start_of_turn>", "<end_of_turn>", "<repo_name>", "<reponame>", "<file_sep>", "<filename>", "<gh_stars>",
+    "<issue_start>", "<issue_comment>", "<issue_closed>", "<jupyter_start>", "<jupyter_text>", "<jupyter_code>",
+    "<jupyter_output>", "<jupyter_script>", "<empty_output>",
+)
+
 
 def neutralize(text: str, special_tokens: Iterable[str] = ()) -> str:
-    """Break every special-token string and source delimiter in `text` so it tokenizes as plain text."""
-    for token in sorted(set(special_tokens), key=len, reverse=True):
+    """Break every special-token string and source delimiter in `text` so it tokenizes as plain text.
+
+    `special_tokens` are the engine's own (its tokenizer's added special tokens); the generic
+    `<|...|>` shape and `KNOWN_SPECIAL_TOKENS` are broken as well. A zero-width space goes after the
+    first character, so the text reads the same but can never match a special token."""
+    for token in sorted(set(special_tokens) | set(KNOWN_SPECIAL_TOKENS), key=len, reverse=True):
         if len(token) > 1:
             text = text.replace(token, token[0] + _ZWSP + token[1:])
     text = _MARKER.sub(lambda m: m.group(0)[0] + _ZWSP + m.group(0)[1:], text)

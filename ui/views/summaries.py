@@ -1,0 +1,5 @@
+"""Summaries: placeholder until the core lands."""
+
+import streamlit as st
+
+st.title("Summaries")

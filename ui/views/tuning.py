@@ -1,0 +1,5 @@
+"""Tuning: placeholder until the core lands."""
+
+import streamlit as st
+
+st.title("Tuning")
