@@ -117,6 +117,15 @@ class Assistant:
     def stats(self) -> StoreStats:
         return self.reader.stats()
 
+    def insureds(self) -> dict[str, list[str]]:
+        """Ingested document paths by insured (the first folder under the documents' common folder)."""
+        from assistant.summarize import select_jobs
+
+        groups: dict[str, list[str]] = {}
+        for job in select_jobs(self.documents(), None):
+            groups.setdefault(job.insured_group, []).append(job.path)
+        return dict(sorted(groups.items()))
+
     def passage(self, chunk_id: int, around: int = 1) -> list[Chunk]:
         """A chunk in context: it and up to `around` neighbours either side, in reading order ([] if gone)."""
         found = self.reader.chunks_by_id([chunk_id]).get(chunk_id)
@@ -164,6 +173,29 @@ class Assistant:
 
         return Conversation(self.make_answerer(context_limit) if context_limit else self.answerer)
 
+    # ---- adapters ---------------------------------------------------------------------------
+
+    def adapters(self) -> list[tuple[Path, dict[str, Any]]]:
+        """LoRA adapters in the workspace (`<workspace>/adapters/*`) with their tuning cards, newest first."""
+        import json
+
+        found = []
+        for folder in sorted(self.settings.adapters_dir.glob("*/")) if self.settings.adapters_dir.is_dir() else []:
+            card_path = folder / "tuning_card.json"
+            try:
+                card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+            except (OSError, ValueError):
+                card = {}
+            if card or (folder / "adapter_config.json").is_file():
+                found.append((folder, card))
+        return sorted(found, key=lambda pair: -pair[0].stat().st_mtime)
+
+    def use_adapter(self, adapter: Path | None) -> None:
+        """Answer with this LoRA adapter from now on (None: the plain model); the engine reloads on next use."""
+        self.settings.adapter = Path(adapter).expanduser().resolve() if adapter else None
+        for name in ("engine", "answerer"):
+            self.__dict__.pop(name, None)
+
     # ---- summarizing ------------------------------------------------------------------------
 
     def summarize(self, paths: Sequence[Path] = (), *, all_documents: bool = False, template: Path | None = None,
@@ -172,8 +204,7 @@ class Assistant:
                   ingest_progress: Progress | None = None, wait: float = 0.0) -> SummaryReport:
         """One page-cited summary per document under `paths` (new and changed files are ingested first,
         nothing is pruned), or per workspace document with `all_documents`. See `assistant.summarize`."""
-        from assistant.answering import engine_special_tokens
-        from assistant.summarize import Summarizer, SummaryStore, select_jobs
+        from assistant.summarize import Summarizer, SummaryStore, engine_special_tokens, select_jobs
         from assistant.summary_template import load_template
 
         spec = load_template(template)  # a bad template fails before any work
@@ -184,7 +215,8 @@ class Assistant:
             report = self.ingest(paths, ingest_progress, wait=wait, prune=False)
             failed += report.failed
             refused = {path for path, _ in report.failed}
-            records = [record for record in self.store.documents() if record.path not in refused]
+            records = [record for record in self.store.documents()
+                       if record.path not in refused and os.path.exists(record.path)]  # as on disk now
             roots = [os.path.abspath(Path(raw).expanduser()) for raw in paths]
         jobs = select_jobs(records, roots)
         summarizer = Summarizer(self.engine, spec, SummaryStore(self.settings.summaries_dir), max_tokens=max_tokens,

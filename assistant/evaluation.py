@@ -14,8 +14,8 @@ Questions file: JSON lines, one question per line; blank lines and lines startin
 - `gold` (optional): several answering locations, a list of `{"file": ..., "page": ...}`; used instead of
   `gold_file`/`gold_page` when present. With a single location recall@k equals hit@k.
 - `answer`: a string the answer should contain (checked with `--answers`), or null.
-- `answerable` (default: true when a gold location is given): false for questions the documents cannot
-  answer; those need no gold and count only towards "correctly declined".
+- `answerable` (default true): false for questions the documents cannot answer; those have no gold and
+  count only towards "correctly declined".
 
 Metrics, for each answerable question and each search mode, on two levels (page: the gold file and page;
 file: the gold file, any page), over the ranked chunks a search returns:
@@ -115,11 +115,12 @@ def parse_question(record: Any, where: str, line: int = 0) -> EvalQuestion:
     if answer is not None and not isinstance(answer, str):
         raise QuestionFileError(f"{where}: 'answer' must be a string or null")
     gold = _parse_gold(record, where)
-    answerable = record.get("answerable", bool(gold))
+    answerable = record.get("answerable", True)
     if not isinstance(answerable, bool):
         raise QuestionFileError(f"{where}: 'answerable' must be true or false")
     if answerable and not gold:
-        raise QuestionFileError(f"{where}: an answerable question needs 'gold_file' (or 'gold')")
+        raise QuestionFileError(f"{where}: an answerable question needs 'gold_file' (or 'gold'); "
+                                "mark questions the documents cannot answer with \"answerable\": false")
     if not answerable and gold:
         raise QuestionFileError(f"{where}: an unanswerable question cannot have a gold location")
     return EvalQuestion(qid.strip(), question.strip(), gold, answer or None, answerable, line)

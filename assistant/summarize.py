@@ -9,11 +9,12 @@ Per document (`Summarizer.summarize_document`):
    window is split at line or word boundaries; nothing is cut. Every window is visited (map).
 3. Candidates per window and field, without the model: sentences that mention the field's keywords and
    matches of its pattern, each a verbatim quote with its page.
-4. For "model" fields, where the window has a candidate, the model is asked the field's question. The
-   answer is kept only when verified: every figure and at least 80% of its content words occur in one
-   sentence of the cited page (or another page of the window, which is then cited) that is about the
-   field, and it says something the question does not. Otherwise it is dropped; the model never adds
-   a statement the pages do not bear out.
+4. For "model" fields, where the window has a candidate, the model is asked the field's question, shown
+   the window's likeliest sentence for it. The answer is kept only when verified: every figure and at
+   least 85% of its content words occur in one sentence of the cited page (or of another page of the
+   window, which is then cited), the answer is about the field, and it says more than the question.
+   Otherwise it is dropped (and recorded in `answers`); the model never adds a statement the pages do
+   not bear out. A kept answer that is only part of a pattern match ranks below the match.
 5. Reduce over windows: a text field keeps its best candidate, a list field every distinct item (up to
    `max_items`; the rest are counted in `more`). No candidate: the template's "not stated".
 
@@ -22,6 +23,14 @@ document] [user: the window's delimited text, then the question]. Requests for o
 in the question, so they share the document prefix as well; on the embedded engine the instruction
 costs nothing after the first document, and an SGLang server (lpm scheduling) groups the concurrent
 requests that share it.
+
+Concurrency: over HTTP, `concurrency` documents are in flight at once, each sending its requests window
+by window, so concurrent requests share the instructions and consecutive ones a document; the embedded
+engine takes one document at a time (it generates one request at a time anyway).
+
+Insured: a document belongs to the first folder under the path it was summarized from (`sample_docs/`
+-> `harbor-foods`), or, given by itself or directly in that path, to the folder that holds it. Per-insured
+reports merge these groups; the insured's name shown is the `insured` field most documents state.
 
 Resume: each summary is stored in the workspace (`summaries/`, one JSON file, written atomically)
 under a key of (document content hash, model id, template hash, context and answer budgets). A re-run
@@ -397,7 +406,7 @@ def candidates(spec: FieldSpec, window: Window) -> list[Item]:
                     found.append(_pattern_item(spec, match, page, unit, score, window.index, position))
             if score > 0 and spec.sentences and len(_WORDS.findall(unit)) >= MIN_QUOTE_WORDS:
                 label = 1.0 if any(regex.match(unit) for regex in spec.keyword_regexes) else 0.0  # "Occupancy: ..."
-                text = unit.rstrip(";, ")
+                text = _BULLET.sub("", unit).rstrip(";, ")
                 found.append(Item(text, page, "keywords", unit, score + label, window.index, position))
         if spec.pattern is not None and spec.pattern_scope == "page":
             for match in spec.pattern.finditer(window.pages[page]):
@@ -462,9 +471,10 @@ def verify_answer(value: str, cited: int | None, spec: FieldSpec, window: Window
     order = ([cited] if cited in window.units else []) + [p for p in window.units if p != cited]
     for form in answer_forms(value):
         claim = terms(form)
-        if not claim or not (claim - terms(spec.question) - GENERIC_TERMS):
-            continue  # empty, or only repeats the question
+        informative = claim - terms(spec.question) - GENERIC_TERMS
         figures = _figures(claim)
+        if len(informative) < 2 and not figures & informative:
+            continue  # empty, a lone word, or only the question's words
         in_match = any(claim <= match for match in matched)
         for page in order:
             best: tuple[float, int, int] | None = None
@@ -582,6 +592,11 @@ class Summarizer:
         self.concurrency = max(1, concurrency)
         self.special_tokens = list(special_tokens)
         self._model_id: str | None = None
+        self._count_lock = threading.Lock()  # tokenizers are not safe for concurrent calls
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        with self._count_lock:
+            return self.engine.count_tokens(messages)
 
     @property
     def model_id(self) -> str:
@@ -625,8 +640,13 @@ class Summarizer:
             for job in ordered:
                 one(job)
         else:
-            with ThreadPoolExecutor(max_workers=self.workers(), thread_name_prefix="summarize") as pool:
-                list(pool.map(one, ordered))
+            pool = ThreadPoolExecutor(max_workers=self.workers(), thread_name_prefix="summarize")
+            try:
+                for future in [pool.submit(one, job) for job in ordered]:  # submitted in path order
+                    future.result()
+            finally:
+                # Ctrl-C: documents not started are dropped (what finished is stored and resumes next time).
+                pool.shutdown(wait=True, cancel_futures=True)
         report.summaries = [results[job.path] for job in ordered if job.path in results]
         report.failed.sort()
         report.seconds = time.perf_counter() - started
@@ -660,7 +680,7 @@ class Summarizer:
         longest = max(questions, key=len)
         hint = Item("", 9999, "keywords", "x " * (HINT_CHARS // 2)) if any(questions) else None  # room for any hint
         limit = self.context_tokens - self.max_tokens - SAFETY_TOKENS
-        empty = self.engine.count_tokens(field_messages(self.template.instructions,
+        empty = self.count_tokens(field_messages(self.template.instructions,
                                                         document_block(name, [], "99 of 99"), longest, hint))
         if empty >= limit:
             raise SummarizeError(f"the instructions and questions alone take {empty} tokens: no room for the "
@@ -668,7 +688,7 @@ class Summarizer:
 
         def fits(group: Sequence[Piece]) -> bool:
             block = document_block(name, group, "99 of 99", self.special_tokens)
-            return self.engine.count_tokens(field_messages(self.template.instructions, block, longest, hint)) <= limit
+            return self.count_tokens(field_messages(self.template.instructions, block, longest, hint)) <= limit
 
         queue = list(pieces)
         groups: list[list[Piece]] = []
@@ -730,6 +750,12 @@ class Summarizer:
         emit(SummaryEvent("tokens", path=path, tokens=usage.prompt_tokens + usage.completion_tokens))
         value, cited = parse_answer(text, self.template.not_stated)
         item = verify_answer(value, cited, spec, window, quotes) if value else None
+        if item is not None:
+            # An answer that is only part of a pattern match says less than the match: rank it below.
+            claim = terms(item.text)
+            covering = [q.score for q in quotes if q.method == "pattern" and claim <= terms(q.text)]
+            if covering:
+                item.score = min(item.score, max(covering) - 0.5)
         if item is None:
             summary.answers_dropped += 1
         else:
@@ -737,6 +763,21 @@ class Summarizer:
         summary.answers.append({"field": spec.key, "window": window.index, "answer": text.strip()[:MAX_ANSWER_CHARS],
                                 "kept": item is not None})
         return item
+
+
+def engine_special_tokens(engine: Any) -> list[str]:
+    """The special-token strings of the engine's tokenizer (its `special_tokens()`, or the tokenizer's own),
+    so document text can be neutralized; [] when the engine cannot tell."""
+    given = getattr(engine, "special_tokens", None)
+    if callable(given):
+        given = given()
+    if given:
+        return list(given)
+    tokenizer = getattr(engine, "tokenizer", None)
+    found = set(getattr(tokenizer, "all_special_tokens", None) or ())
+    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    found.update(str(token) for token in decoder.values() if getattr(token, "special", False))
+    return sorted(found)
 
 
 # ---- which documents, and whose ------------------------------------------------------------------

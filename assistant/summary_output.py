@@ -149,7 +149,8 @@ def _md(text: str) -> str:
 
 def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document", not_stated: str = "not stated") -> str:
     views = views_of(summaries, per)
-    lines = [f"# Underwriting summaries ({len(views)} {'documents' if per == 'document' else 'insureds'})", ""]
+    noun = ("document" if per == "document" else "insured") + ("s" if len(views) != 1 else "")
+    lines = [f"# Underwriting summaries ({len(views)} {noun})", ""]
     if summaries:
         first = summaries[0]
         lines += [f"Template: {_md(first.template)} ({first.template_hash}); model: {_md(first.model)}. "
@@ -158,11 +159,13 @@ def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document",
         lines.append(f"## {_md(view.title)}")
         meta = view.meta
         if per == "document":
-            lines.append(f"{_md(meta['document'])} · {meta['pages']} pages · {meta['windows']} "
+            lines.append(f"{_md(meta['document'])} · {meta['pages']} page{'s' if meta['pages'] != 1 else ''} · "
+                         f"{meta['windows']} "
                          f"window{'s' if meta['windows'] != 1 else ''}")
         else:
             name = f"{_md(meta['insured_name'])} · " if meta["insured_name"] else ""
-            lines.append(f"{name}{len(meta['documents'])} documents: "
+            count = len(meta["documents"])
+            lines.append(f"{name}{count} document{'s' if count != 1 else ''}: "
                          + ", ".join(_md(path.rsplit('/', 1)[-1]) for path in meta["documents"]))
         lines.append("")
         group = ""

@@ -262,9 +262,10 @@ def _topic(sentence: str) -> str:
         topic.append(word)
     if len(topic) == len(words[:9]):
         topic = topic[:5]
-    while topic and topic[0].lower() in _LEADING:
-        topic = topic[1:]
-    if len(topic) < 2 or any(_DIGIT.search(word) for word in topic):
+    if topic and topic[0].lower() in _LEADING:
+        topic[0] = "the" if topic[0].lower() in ("a", "an", "the") else topic[0].lower()
+    content = [word for word in topic if word.lower() not in _LEADING]
+    if not content or (len(content) == 1 and len(content[0]) < 4) or any(_DIGIT.search(w) for w in topic):
         return ""
     return " ".join(word if sum(c.isupper() for c in word) >= 2 or i else word.lower()
                     for i, word in enumerate(topic))
@@ -274,7 +275,8 @@ def _sentence_facts(chunk: Chunk) -> list[Fact]:
     facts: list[Fact] = []
     paragraphs = re.split(r"\n\s*\n", chunk.text)
     for paragraph in paragraphs:
-        flat = _clean(" ".join(line.strip() for line in paragraph.splitlines()))
+        prose = [line.strip() for line in paragraph.splitlines() if not _KEY.match(_clean(line))]
+        flat = _clean(" ".join(prose))
         for sentence in _SENTENCE_SPLIT.split(flat):
             sentence = _RUN_IN_HEADING.sub("", sentence.strip(), count=1)
             sentence = re.sub(r"^(\w+) (?=(?i:\1)\b)", "", sentence)  # "Refrigeration Refrigeration is"
@@ -359,7 +361,6 @@ def build_dataset(
     rng.shuffle(order)
     picked: list[Fact] = []
     seen: set[tuple[str, str]] = set()
-    n_no_answer = round(n_examples * no_answer_fraction) if len(pool) > 1 else 0
     wanted = n_examples
     cursor = {chunk_id: 0 for chunk_id in order}
     while len(picked) < wanted and any(cursor[c] < len(by_chunk[c]) for c in order):
@@ -372,6 +373,7 @@ def build_dataset(
                 seen.add((fact.question, fact.answer))
                 picked.append(fact)
     rng.shuffle(picked)
+    n_no_answer = round(len(picked) * no_answer_fraction) if len(pool) > 1 else 0
     no_answer_slots = set(rng.sample(range(len(picked)), min(n_no_answer, len(picked))))
 
     examples: list[dict[str, Any]] = []

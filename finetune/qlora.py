@@ -306,6 +306,7 @@ def train(
     config = config or TrainConfig()
     base_dir = check_base(base_dir)
     examples = validate_file(data_path)  # every bad line reported before anything loads
+    split_examples(len(examples), config.eval_fraction, config.seed)  # too small: say so before loading
     device = pick_device(config.device)
     try:
         return _train(base_dir, Path(data_path), Path(out_dir), examples, config, progress, cancel,

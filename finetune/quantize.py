@@ -37,7 +37,7 @@ class QuantizeConfig(BaseModel):
 
     num_calibration_samples: int = Field(64, ge=1)
     max_seq_len: int = Field(512, ge=16)
-    n_grid: int = Field(20, ge=1, description="AWQ scale grid points per layer group")
+    n_grid: int = Field(20, ge=3, description="AWQ scale grid points per layer group (identity included)")
     duo_scaling: bool = True
     group_size: int | None = Field(None, description="None: the largest of 128/64/32 that divides every layer")
     heldout_fraction: float = Field(0.1, gt=0, lt=1)
@@ -221,7 +221,9 @@ def awq_recipe(group_size: int, config: QuantizeConfig) -> list[Any]:
                "symmetric": False, "dynamic": False}
     return [
         AWQModifier(n_grid=config.n_grid, duo_scaling=config.duo_scaling),
-        QuantizationModifier(ignore=["lm_head"], config_groups={"group_0": {"targets": ["Linear"], "weights": weights}}),
+        QuantizationModifier(
+            ignore=["lm_head"], config_groups={"group_0": {"targets": ["Linear"], "weights": weights}}
+        ),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -21,7 +22,7 @@ CONTEXT = "\n\n".join(
     f"[{n}] Schedule of locations, page {n}: the warehouse at {n * 7} Harbor Road is of masonry "
     f"construction, protected by a wet-pipe sprinkler system, rated class {n % 4 + 1}; "
     f"its total insured value is {n * 125_000} USD."
-    for n in range(1, 9)
+    for n in range(1, 7)
 )
 
 
@@ -255,39 +256,35 @@ def test_sampling_with_temperature_runs(embedded_engine: EmbeddedEngine) -> None
 
 
 @pytest.fixture(scope="module")
-def lora_adapter(model_cache: Path, tmp_path_factory) -> Path:
-    """A tiny random-init LoRA adapter for the bundled model (B weights non-zero, so it changes outputs)."""
+def lora_adapter(model_cache: Path, tmp_path_factory) -> tuple[Path, Any]:
+    """A tiny random-init LoRA adapter for the bundled model (B weights non-zero, so it changes outputs),
+    saved to a folder; returned with the (unmerged) peft model that made it."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(model_cache / "SmolLM2-135M-Instruct")
     config = LoraConfig(r=4, lora_alpha=16, target_modules=["q_proj", "v_proj", "down_proj"], init_lora_weights=False)
     torch.manual_seed(0)
-    model = get_peft_model(base, config)
+    model = get_peft_model(base, config).eval()
     b_weights = [p for name, p in model.named_parameters() if "lora_B" in name]
     assert b_weights and all(p.abs().sum() > 0 for p in b_weights)
     out = tmp_path_factory.mktemp("adapters") / "underwriting-lora"
     model.save_pretrained(out)
-    return out
+    return out, model
 
 
 def test_lora_adapter_is_loaded_and_changes_the_logits(
-    engine_settings, embedded_engine: EmbeddedEngine, lora_adapter: Path
+    engine_settings, embedded_engine: EmbeddedEngine, lora_adapter: tuple[Path, Any]
 ) -> None:
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM
-
-    tuned = build_engine("embedded", engine_settings, adapter=lora_adapter, enable_prefix_cache=False)
+    folder, peft_model = lora_adapter
+    tuned = build_engine("embedded", engine_settings, adapter=folder, enable_prefix_cache=False)
     assert tuned.model_id() == "SmolLM2-135M-Instruct+underwriting-lora"
     messages = rag_messages("What is the insured value at 56 Harbor Road?")
     base_logits = embedded_engine.last_logits(messages)
     tuned_logits = tuned.last_logits(messages)
     assert (tuned_logits - base_logits).abs().max() > 1e-2
 
-    # The merged weights give what peft's own (unmerged) model gives.
-    peft_model = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(embedded_engine.folder), str(lora_adapter)
-    ).eval()
+    # The adapter as loaded from its folder and merged gives what peft's own (unmerged) model gives.
     ids = torch.tensor([embedded_engine.encode(messages)])
     with torch.inference_mode():
         reference = peft_model(input_ids=ids).logits[0, -1].float()

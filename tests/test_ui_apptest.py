@@ -15,14 +15,14 @@ TIMEOUT = 180
 
 
 @pytest.fixture
-def ui(monkeypatch, tmp_path, make_assistant, embedded_engine):
+def ui(monkeypatch, tmp_path, make_assistant, embedded_engine, model_cache):
     """Open the UI over a fresh workspace; the core reuses the session's embedder and generator."""
     from ui import core
 
     built = {}
 
     def factory(settings):
-        assistant = make_assistant(settings.workspace, max_new_tokens=48)
+        assistant = make_assistant(settings.workspace, max_new_tokens=48, model_cache=model_cache)
         assistant.__dict__["engine"] = embedded_engine
         built["assistant"] = assistant
         return assistant
@@ -227,3 +227,111 @@ def test_status_shows_engine_prefix_cache_and_index(ui) -> None:
     assert metrics["Documents"] == "1"
     assert metrics["Hit ratio"] == "75%"
     assert "Embedded" in texts(app)
+
+
+# ---- summaries ----------------------------------------------------------------------------------
+
+TINY_SUBMISSION = """ACME COLD STORAGE - UNDERWRITER NOTES
+Insured: Acme Cold Storage LLC, 12 Dock Street, Port Alder.
+Construction: ISO Class 4 masonry non-combustible.
+The building is fully sprinklered with ESFR sprinklers.
+The nearest public hydrant is 150 feet from the building.
+"""
+
+
+def test_summaries_run_for_an_insured_show_fields_and_offer_three_downloads(ui, tmp_path) -> None:
+    folder = tmp_path / "submissions" / "acme-cold-storage"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text(TINY_SUBMISSION)
+    ingest(ui, folder.parent)
+    app = ui("summaries")
+    assert app.selectbox[0].value == "acme-cold-storage"
+    app.button(key="FormSubmitter:summarize-Summarize").click().run()
+    assert not app.exception, app.exception
+    job = wait_for_job(ui, "summaries")
+    assert job.status == "done", job.error
+    app.run()
+    assert not app.exception, app.exception
+    assert "1 summarized" in texts(app)
+    table = app.dataframe[-1].value
+    assert list(table[""]) == ["acme-cold-storage/notes.txt"]
+    assert "Acme Cold Storage" in " ".join(str(v) for v in table.iloc[0].to_numpy())
+    labels = sorted(b.proto.label for b in app.get("download_button"))
+    assert labels == ["Download CSV", "Download JSON lines", "Download Markdown"]
+
+    # A second run reuses the stored summary.
+    app.button(key="FormSubmitter:summarize-Summarize").click().run()
+    job = wait_for_job(ui, "summaries")
+    app.run()
+    assert "1 already done" in texts(app)
+
+
+def test_summaries_can_be_cancelled(ui, tmp_path) -> None:
+    folder = tmp_path / "submissions" / "acme-cold-storage"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        (folder / f"notes-{i}.txt").write_text(TINY_SUBMISSION.replace("150 feet", f"{150 + i} feet"))
+    ingest(ui, folder.parent)
+    app = ui("summaries")
+    app.button(key="FormSubmitter:summarize-Summarize").click().run()
+    job = ui.workspace.jobs.get("summaries")
+    assert job is not None and job.running
+    app.button(key="cancel_summaries").click().run()
+    assert wait_for_job(ui, "summaries").status == "cancelled"
+    app.run()
+    assert "was cancelled" in texts(app)
+
+
+# ---- tuning -------------------------------------------------------------------------------------
+
+
+def test_tuning_builds_a_set_trains_with_a_loss_chart_and_switches_the_adapter(ui) -> None:
+    ingest(ui, SAMPLE_DOCS / "harbor-foods" / "underwriter_notes.txt", SAMPLE_DOCS / "harbor-foods" /
+           "statement_of_values.csv")
+    app = ui("tuning")
+    app.number_input(key="dataset_count").set_value(20)
+    app.button(key="FormSubmitter:dataset-Build from my documents").click().run()
+    assert not app.exception, app.exception
+    assert "20 examples" in texts(app)
+    assert (ui.workspace.assistant.settings.workspace / "datasets" / "train-n20-seed0.jsonl").is_file()
+
+    app.number_input(key="tune_steps").set_value(2)
+    app.number_input(key="tune_batch").set_value(2)
+    app.number_input(key="tune_rank").set_value(4)
+    app.checkbox(key="tune_4bit").uncheck()  # plain LoRA: the same flow, quicker on a CPU (QLoRA is tested in finetune)
+    app.button(key="FormSubmitter:tune-Start tuning").click().run()
+    assert not app.exception, app.exception
+    job = wait_for_job(ui, "tuning")
+    assert job.status == "done", job.error
+    app.run()
+    assert not app.exception, app.exception
+    assert "Adapter saved" in texts(app)
+    assert app.get("arrow_line_chart") or app.get("vega_lite_chart"), "the loss chart"
+    assert [m.label for m in app.metric] == ["Eval loss before", "Eval loss after"]
+    adapter = job.result.adapter_dir
+    assert adapter.parent == ui.workspace.assistant.settings.adapters_dir
+
+    app.button(key=f"use:{adapter.name}").click().run()
+    assert not app.exception, app.exception
+    assert ui.workspace.assistant.settings.adapter == adapter.resolve()
+    assert f"adapter: {adapter.name}" in texts(app)  # the sidebar names the active adapter
+    assert "engine" not in vars(ui.workspace.assistant)  # reloads with the adapter on the next question
+    app.button(key="use:none").click().run()
+    assert ui.workspace.assistant.settings.adapter is None
+
+
+def test_quantize_starts_in_the_background_and_can_be_cancelled(ui) -> None:
+    ingest(ui, SAMPLE_DOCS / "harbor-foods" / "underwriter_notes.txt")
+    app = ui("tuning")
+    app.checkbox[-1].check()
+    app.button(key="FormSubmitter:quantize-Quantize").click().run()
+    assert not app.exception, app.exception
+    job = ui.workspace.jobs.get("quantize")
+    assert job is not None
+    if job.running:
+        app.button(key="cancel_quantize").click().run()
+    job.wait(TIMEOUT)
+    app.run()
+    assert job.status in ("cancelled", "done"), job.error
+    if job.status == "cancelled":
+        assert "was cancelled" in texts(app)

@@ -8,6 +8,7 @@ Library page, asks a question on the Chat page and waits for a cited answer; the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -87,9 +88,18 @@ def browser_page():
 
 
 def test_upload_ask_and_see_a_cited_answer_in_chromium(ui_server: str, browser_page) -> None:
+    page = browser_page
+    try:
+        upload_ask_and_check(page, ui_server)
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-browser-failure.png"), full_page=True)  # what the page showed
+        raise
+
+
+def upload_ask_and_check(page, ui_server: str) -> None:
     from playwright.sync_api import expect
 
-    page = browser_page
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(ui_server, wait_until="domcontentloaded")
@@ -110,8 +120,10 @@ def test_upload_ask_and_see_a_cited_answer_in_chromium(ui_server: str, browser_p
     question.wait_for()
     question.fill("How far is the nearest public hydrant from the Harbor Foods building?")
     question.press("Enter")
+    ended = page.get_by_text(re.compile("Open in context|Not in your documents|No source supports|No answer:"))
+    ended.first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # whichever way the answer ends
     card = page.locator('[data-testid="stExpander"]', has_text="Open in context").first
-    card.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert card.is_visible(), "the answer has no source card"
     assert page.get_by_text("fire_inspection_2024.pdf").first.is_visible()
     assert page.get_by_text("page 3").first.is_visible() or page.get_by_text("page ").first.is_visible()
     card.click()  # open the passage in context

@@ -96,8 +96,9 @@ class UsageLedger:
 # ---- jobs ---------------------------------------------------------------------------------------
 
 
-class JobCancelled(Exception):
-    """Raised inside a job's work when its cancel event is set."""
+class JobCancelled(BaseException):
+    """Raised inside a job's work when its cancel event is set. A BaseException, like KeyboardInterrupt, so the
+    core's per-document `except Exception` handlers let it through and the whole job stops."""
 
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
@@ -176,7 +177,7 @@ class JobBoard:
             job.status = CANCELLED
         except Exception as exc:  # shown on the page: the server must keep running
             job.error = one_line(exc) or type(exc).__name__
-            job.status = FAILED
+            job.status = CANCELLED if job.cancel.is_set() else FAILED
             if os.environ.get("ASSISTANT_UI_DEBUG"):
                 traceback.print_exc()
         finally:
@@ -247,6 +248,140 @@ def start_ingest(ws: Workspace, paths: Sequence[Path], label: str = "Ingest") ->
         return ws.assistant.ingest(list(paths), on_event, wait=30.0)
 
     return ws.jobs.start("ingest", label, work, progress)
+
+
+# ---- summaries ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SummaryProgress:
+    """What a summaries job has done so far."""
+
+    phase: str = "checking the documents"
+    total: int | None = None
+    done: int = 0
+    tokens: int = 0
+    current: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    def on_event(self, event: Any) -> None:
+        if event.kind == "start":
+            self.phase, self.total = "summarizing", event.total
+        elif event.kind == "tokens":
+            self.tokens += event.tokens
+            self.current = event.path or self.current
+        elif event.kind == "done":
+            self.done += 1
+            self.current = event.path
+        elif event.kind == "error":
+            self.done += 1
+            self.errors.append((event.path, event.reason))
+
+
+def start_summaries(ws: Workspace, paths: Sequence[str], *, force: bool = False, max_tokens: int | None = None,
+                    label: str = "Summaries") -> Job:
+    """Summarize the documents `paths` in the background; the job's result is the core's `SummaryReport`."""
+    progress = SummaryProgress()
+
+    def work(job: Job) -> Any:
+        def on_event(event: Any) -> None:
+            progress.on_event(event)
+            job.check()
+
+        def on_ingest(event: IngestEvent) -> None:
+            job.check()
+
+        return ws.assistant.summarize([Path(p) for p in paths], force=force, max_tokens=max_tokens,
+                                      progress=on_event, ingest_progress=on_ingest, wait=30.0)
+
+    return ws.jobs.start("summaries", label, work, progress)
+
+
+# ---- tuning -------------------------------------------------------------------------------------
+
+
+def datasets_dir(workspace_dir: Path) -> Path:
+    return Path(workspace_dir) / "datasets"
+
+
+@dataclass
+class TuningProgress:
+    """A tuning run as its progress events arrive: phase, steps, the loss curve, eval losses."""
+
+    phase: str = "starting"
+    step: int = 0
+    total_steps: int = 0
+    eta_s: float | None = None
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    eval_before: float | None = None
+    eval_after: float | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    def on_event(self, event: Any) -> None:
+        self.phase = event.phase
+        if event.total_steps:
+            self.step, self.total_steps, self.eta_s = event.step, event.total_steps, event.eta_s
+        if event.phase == "train" and event.loss is not None and (not self.losses or self.losses[-1][0] != event.step):
+            self.losses.append((event.step, float(event.loss)))
+        if event.eval_loss is not None:
+            if event.phase == "eval_before":
+                self.eval_before = float(event.eval_loss)
+            elif event.phase == "eval_after":
+                self.eval_after = float(event.eval_loss)
+        if event.message:
+            self.messages.append(event.message)
+
+
+def start_tuning(ws: Workspace, data: Path, config: dict[str, Any]) -> Job:
+    """QLoRA-tune the configured generator on `data` in the background (cancellable between steps)."""
+    from assistant.tuning import tune
+    from finetune.qlora import TrainConfig
+
+    train_config = TrainConfig(**config)  # a bad value fails here, on the page, before any thread
+    progress = TuningProgress()
+
+    def work(job: Job) -> Any:
+        return tune(ws.assistant.settings, data, config=train_config, progress=progress.on_event, cancel=job.cancel)
+
+    return ws.jobs.start("tuning", f"Tuning on {Path(data).name}", work, progress)
+
+
+@dataclass
+class QuantizeProgress:
+    phase: str = "starting"
+    messages: list[str] = field(default_factory=list)
+
+    def on_event(self, event: Any) -> None:
+        self.phase = event.phase
+        if event.message:
+            self.messages.append(event.message)
+
+
+def start_quantize(ws: Workspace, adapter: Path | None, config: dict[str, Any]) -> Job:
+    """Merge `adapter` into the generator and AWQ-quantize it to W4A16 in the background (cancels between phases)."""
+    from assistant.tuning import quantize
+    from finetune.quantize import QuantizeConfig
+
+    quantize_config = QuantizeConfig(**config)
+    progress = QuantizeProgress()
+
+    def work(job: Job) -> Any:
+        def on_event(event: Any) -> None:
+            progress.on_event(event)
+            job.check()
+
+        return quantize(ws.assistant.settings, adapter=adapter, progress=on_event, config=quantize_config)
+
+    label = f"Quantizing {'with ' + Path(adapter).name if adapter else 'the base model'}"
+    return ws.jobs.start("quantize", label, work, progress)
 
 
 # ---- presentation helpers -----------------------------------------------------------------------

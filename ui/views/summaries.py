@@ -1,5 +1,107 @@
-"""Summaries: placeholder until the core lands."""
+"""Summaries: choose an insured or documents, run the batch summary, read the fields, download the report."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from assistant.summary_output import render, value_text, views_of
+from ui import core
+
+ws = core.workspace()
+assistant = ws.assistant
+settings = assistant.settings
+
 st.title("Summaries")
+st.caption("One structured summary per document, every statement quoted from a cited page.")
+
+state = core.index_state(assistant)
+records = state[0] if state else []
+if not records:
+    st.info("No documents yet: add them on the Library page first.", icon=":material/folder_open:")
+    st.stop()
+
+job = ws.jobs.get("summaries")
+busy = bool(job and job.running)
+groups = assistant.insureds()
+with st.form("summarize", border=True):
+    mode = st.radio("Summarize", ["An insured", "Chosen documents"], horizontal=True)
+    insured = st.selectbox("Insured", list(groups), format_func=lambda g: f"{g} ({len(groups[g])} documents)")
+    chosen = st.multiselect("Documents (for “Chosen documents”)", [record.path for record in records],
+                            format_func=lambda path: core.display_path(path, settings.workspace))
+    force = st.checkbox("Redo summaries already made", value=False,
+                        help="Finished summaries are kept in the workspace and reused unless this is ticked.")
+    submitted = st.form_submit_button("Summarize", type="primary", icon=":material/summarize:", disabled=busy)
+if submitted:
+    paths = groups.get(insured, []) if mode == "An insured" else chosen
+    if not paths:
+        st.warning("Choose at least one document.")
+    else:
+        label = f"Summaries of {insured}" if mode == "An insured" else f"Summaries of {len(paths)} documents"
+        try:
+            core.start_summaries(ws, paths, force=force, label=label)
+        except RuntimeError as exc:
+            st.error(str(exc))
+
+
+def show_progress(polling: bool) -> None:
+    job = ws.jobs.get("summaries")
+    if job is None:
+        return
+    progress: core.SummaryProgress = job.state
+    if job.running:
+        total = "?" if progress.total is None else progress.total
+        current = core.display_path(progress.current, settings.workspace) if progress.current else ""
+        st.progress(progress.fraction, text=f"{job.label}: {progress.phase}, {progress.done} of {total} documents · "
+                                            f"{progress.tokens:,} tokens · {job.elapsed:.0f} s")
+        if current:
+            st.caption(f"Working on {current}")
+        if st.button("Cancel", icon=":material/stop_circle:", key="cancel_summaries"):
+            job.cancel.set()
+            st.caption("Cancelling after the current step…")
+    elif job.status == core.CANCELLED:
+        st.warning(f"{job.label} was cancelled. Summaries finished before that are kept and reused next time.")
+    elif job.status == core.FAILED:
+        st.error(f"{job.label} failed: {job.error}")
+    else:
+        st.success(f"{job.label}: {job.result.summary()}")
+    if progress.errors:
+        st.markdown(f"**Documents that could not be summarized ({len(progress.errors)})**")
+        st.dataframe([{"Document": core.display_path(path, settings.workspace), "Reason": reason}
+                      for path, reason in progress.errors], hide_index=True, width="stretch")
+    if polling and not job.running:
+        st.rerun()
+
+
+busy = bool((job := ws.jobs.get("summaries")) and job.running)
+st.fragment(run_every=core.POLL_SECONDS if busy else None)(show_progress)(busy)
+
+job = ws.jobs.get("summaries")
+report = job.result if job is not None and job.status == core.DONE else None
+if report is not None and report.summaries:
+    summaries = report.summaries
+    not_stated = summaries[0].not_stated
+    st.subheader("Fields")
+    per = st.segmented_control("One row per", ["document", "insured"], default="document") or "document"
+    views = views_of(summaries, per)
+    st.dataframe(
+        [{"": view.title, **{fv.label: value_text(fv, not_stated) for fv in view.fields}} for view in views],
+        hide_index=True, width="stretch",
+    )
+    stem = "summaries" if per == "document" else "summaries-by-insured"
+    columns = st.columns(3)
+    for column, (fmt, label, mime) in zip(columns, [("md", "Markdown", "text/markdown"), ("csv", "CSV", "text/csv"),
+                                                    ("jsonl", "JSON lines", "application/x-ndjson")], strict=True):
+        column.download_button(f"Download {label}", render(summaries, fmt, per, not_stated),
+                               file_name=f"{stem}.{fmt}", mime=mime, icon=":material/download:", width="stretch")
+    st.subheader("Statements and their sources")
+    for view in views:
+        with st.expander(view.title):
+            for fv in view.fields:
+                if not fv.statements:
+                    st.markdown(f"**{core.md_text(fv.label)}**: :gray[{core.md_text(not_stated)}]")
+                    continue
+                lines = [f"**{core.md_text(fv.label)}**"]
+                for statement in fv.statements:
+                    cited = core.md_text(", ".join(statement.citations))
+                    lines.append(f"- {core.md_text(statement.text)} :gray[({cited})]")
+                st.markdown("\n".join(lines))
