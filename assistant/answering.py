@@ -131,6 +131,8 @@ def engine_special_tokens(engine: Engine) -> list[str]:
     """Every special-token string the engine's tokenizer knows: its `special_tokens`, or, for an engine
     holding a transformers tokenizer, all special and added special tokens (SmolLM2 registers 17)."""
     given = getattr(engine, "special_tokens", None)
+    if callable(given):  # EmbeddedEngine.special_tokens() is a method
+        given = given()
     if given:
         return list(given)
     tokenizer = getattr(engine, "tokenizer", None)

@@ -105,11 +105,12 @@ class Assistant:
     def evaluate(self, questions: Path, k: int = 5, *, answers: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> EvalReport:
         """Retrieval metrics of every search mode over a questions file; with `answers`, answer checks too."""
-        from assistant.evaluation import run_evaluation
+        from assistant.evaluation import read_questions, run_evaluation
 
+        items = read_questions(questions)  # a bad file is reported before the index is opened
         sources = [record.path for record in self.documents()]
-        return run_evaluation(self.search_many, (lambda q: self.answer(q)) if answers else None, questions, k,
-                              sources=sources, progress=progress)
+        return run_evaluation(self.search_many, (lambda q: self.answer(q)) if answers else None, items, k,
+                              label=str(questions), sources=sources, progress=progress)
 
     def documents(self) -> list[DocumentRecord]:
         return self.reader.documents()

@@ -451,10 +451,11 @@ def missing_gold_files(questions: Sequence[EvalQuestion], sources: Sequence[str]
     return [file for file in wanted if not any(matches_file(source, file) for source in sources)]
 
 
-def run_evaluation(search_many: SearchMany, answer: Callable[[str], Any] | None, path: Path, k: int = 5, *,
+def run_evaluation(search_many: SearchMany, answer: Callable[[str], Any] | None,
+                   questions: Sequence[EvalQuestion], k: int = 5, *, label: str = "",
                    sources: Sequence[str] | None = None, modes: Sequence[str] = MODES,
                    progress: Callable[[int, int], None] | None = None) -> EvalReport:
-    """Read the questions, score retrieval for each mode and, when `answer` is given, the answers.
+    """Score retrieval for each mode and, when `answer` is given, the answers.
 
     `sources` are the ingested documents' paths: when none of the gold files is among them, the index
     holds other documents and the scores would mean nothing, so that is an error."""
@@ -463,13 +464,12 @@ def run_evaluation(search_many: SearchMany, answer: Callable[[str], Any] | None,
     started = time.perf_counter()
     if k < 1:
         raise EvalError(f"k must be 1 or more, not {k}")
-    questions = read_questions(path)
     missing = missing_gold_files(questions, sources) if sources is not None else []
     wanted = {gold.file for q in questions for gold in q.gold}
     if wanted and len(missing) == len(wanted):
-        raise EvalError(f"none of the {len(wanted)} gold files of {path} is ingested in this workspace: "
-                        "ingest the documents the questions are about first")
-    report = EvalReport(str(path), len(questions), evaluate_retrieval(search_many, questions, k, modes),
+        raise EvalError(f"none of the {len(wanted)} gold files of {label or 'the questions'} is ingested in this "
+                        "workspace: ingest the documents the questions are about first")
+    report = EvalReport(label, len(questions), evaluate_retrieval(search_many, questions, k, modes),
                         missing_files=missing)
     if answer is not None:
         report.answers = evaluate_answers(answer, questions, progress)

@@ -6,7 +6,7 @@
 2. Generation tokens/s of the embedded engine against a plain `model.generate` loop on the same model,
    prompt, greedy decoding and max_new_tokens. Target: at least 1x (aim 2x).
 
-    .venv/bin/python benchmarks/prefix_cache.py [--reps 5] [--max-new-tokens 64] [--dtype float32]
+    .venv/bin/python benchmarks/prefix_cache.py [--reps 5] [--max-new-tokens 64] [--dtype float32] [--threads N]
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--context-tokens", type=int, default=1000)
     parser.add_argument("--dtype", default=None, help="engine dtype (default: the engine's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads for both sides (default: torch's; 1 on a busy box)"
+    )
     parser.add_argument("--model-cache", type=Path, default=ROOT / ".test-cache" / "models")
     args = parser.parse_args()
 
@@ -91,7 +94,7 @@ def main() -> None:
     workspace = Path(tempfile.mkdtemp(prefix="bench-prefix-"))
     settings = load_settings(workspace=workspace, model_cache=args.model_cache)
     started = time.perf_counter()
-    engine = build_engine("embedded", settings, dtype=args.dtype)
+    engine = build_engine("embedded", settings, dtype=args.dtype, num_threads=args.threads)
     print(f"engine: {engine.model_id()} {str(engine.dtype).removeprefix('torch.')}, loaded in "
           f"{time.perf_counter() - started:.1f} s; torch threads {torch.get_num_threads()}, "
           f"cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip

@@ -7,10 +7,12 @@ tokens so no chunk is silently truncated by the embedding model.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 
-from index.loaders import heading_of
+from index.loaders import _title_from_name, heading_of
 from index.types import Chunk, LoadedDocument
 
 Tokenize = Callable[[str], list]
@@ -85,7 +87,37 @@ def _last_heading(text: str) -> str:
     return last
 
 
+PREFIX_CHARS = 160  # cap on the context line, so the chunk's own text keeps the embedder's window
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def search_title(chunk: Chunk) -> str:
+    """The chunk's title as search sees it: a title made from the file name ("Statement Of Values",
+    "Underwriter Notes") says nothing about whose file it is, so the folder's name goes first."""
+    path = PurePath(chunk.source)
+    if chunk.title and chunk.title == _title_from_name(path) and path.parent.name:
+        folder = re.sub(r"[_\-]+", " ", path.parent.name).strip().title()
+        return f"{folder} > {chunk.title}" if folder else chunk.title
+    return chunk.title
+
+
+def context_line(chunk: Chunk) -> str:
+    """Title (with the folder, see `search_title`) and heading, each left out when the chunk's opening
+    already states it: repeating a heading the text starts with only dilutes the embedding."""
+    opening = _words(chunk.text[:300])
+    parts: list[str] = []
+    for part in (search_title(chunk), chunk.heading):
+        words = _words(part)
+        if words and words not in opening and all(words != _words(seen) for seen in parts):
+            parts.append(part)
+    line = " > ".join(parts)
+    return line if len(line) <= PREFIX_CHARS else line[:PREFIX_CHARS].rsplit(" ", 1)[0]
+
+
 def embedding_text(chunk: Chunk) -> str:
-    """What is embedded for a chunk: title and heading first, so short passages keep their context."""
-    prefix = " > ".join(part for part in (chunk.title, chunk.heading) if part)
+    """What is embedded for a chunk: its context line first, so short passages keep their context."""
+    prefix = context_line(chunk)
     return f"{prefix}\n{chunk.text}" if prefix else chunk.text

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.chunking import search_title
 from index.types import Chunk
 
 SCHEMA = """
@@ -266,7 +267,7 @@ class Store:
                 )
                 db.executemany(
                     "INSERT INTO chunks_fts(rowid, text, heading, title) VALUES(?, ?, ?, ?)",
-                    [(c.id, c.text, c.heading, c.title) for c in chunks],
+                    [(c.id, c.text, c.heading, search_title(c)) for c in chunks],
                 )
                 added_ids += [c.id for c in chunks]
                 added_vectors.append(np.asarray(vectors, dtype="float32").reshape(len(chunks), -1))

@@ -298,7 +298,7 @@ def test_tuning_builds_a_set_trains_with_a_loss_chart_and_switches_the_adapter(u
     app.number_input(key="tune_steps").set_value(2)
     app.number_input(key="tune_batch").set_value(2)
     app.number_input(key="tune_rank").set_value(4)
-    app.checkbox(key="tune_4bit").uncheck()  # plain LoRA: the same flow, quicker on a CPU (QLoRA is tested in finetune)
+    app.number_input(key="tune_seq_len").set_value(512)  # leaves 12 of the 20 examples: short steps
     app.button(key="FormSubmitter:tune-Start tuning").click().run()
     assert not app.exception, app.exception
     job = wait_for_job(ui, "tuning")
@@ -335,3 +335,18 @@ def test_quantize_starts_in_the_background_and_can_be_cancelled(ui) -> None:
     assert job.status in ("cancelled", "done"), job.error
     if job.status == "cancelled":
         assert "was cancelled" in texts(app)
+
+
+@pytest.mark.parametrize("server_up", [True, False])
+def test_status_shows_the_model_servers_health_light(ui, monkeypatch, make_assistant, local_server, server_up):
+    from ui import core
+
+    url = local_server if server_up else "http://127.0.0.1:9"  # the discard port: nothing answers
+    monkeypatch.setattr(core, "FACTORY", lambda settings: make_assistant(settings.workspace, engine="http",
+                                                                         http_url=url, connect_timeout=1.0))
+    app = ui("status")
+    shown = texts(app)
+    assert f"at `{url}`" in shown
+    assert (":green[:material/circle:] answering" in shown) is server_up
+    assert (":red[:material/circle:] not answering" in shown) is not server_up
+    assert "Engine: SGLang / OpenAI-compatible" in shown

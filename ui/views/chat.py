@@ -14,20 +14,25 @@ ws = core.workspace()
 assistant = ws.assistant
 settings = assistant.settings
 key = f"chat:{settings.workspace}"
+engine_name = core.engine_line(assistant)
 if key not in st.session_state:
-    st.session_state[key] = {"conversation": assistant.conversation(), "answers": []}
+    st.session_state[key] = {"conversation": assistant.conversation(), "answers": [], "engine": engine_name}
 chat = st.session_state[key]
+if chat["engine"] != engine_name:  # the adapter was changed on the Tuning page: same chat, new model
+    history = list(chat["conversation"].history)
+    chat["conversation"] = assistant.conversation()
+    chat["conversation"].history.extend(history)
+    chat["engine"] = engine_name
 answers: list[Any] = chat["answers"]
 
 st.title("Chat")
-st.caption(core.engine_line(assistant))
+st.caption(engine_name)
 
 with st.sidebar:
     st.divider()
     st.markdown("**Conversation**")
     max_tokens = st.slider("Longest answer (tokens)", 16, 1024, int(settings.max_new_tokens), step=16)
     top_k = st.slider("Passages per question", 1, 10, int(settings.top_k))
-    engine_name = core.engine_line(assistant)
     st.download_button("Export as Markdown", core.conversation_markdown(answers, engine_name, settings.workspace),
                        file_name="conversation.md", mime="text/markdown", icon=":material/download:",
                        disabled=not answers, width="stretch")
