@@ -201,7 +201,8 @@ def main() -> None:
             print(f"search over {args.chunks} chunks, {args.queries} warm queries, k=5")
             print(f"ours hybrid (FAISS + FTS5): p50 {figures['ours_p50'] * 1000:.1f} ms, "
                   f"p95 {figures['ours_p95'] * 1000:.1f} ms")
-            print(f"starter dense retriever ({args.starter_queries} queries): p50 {figures['starter_p50'] * 1000:.1f} ms, "
+            print(f"starter dense retriever ({args.starter_queries} queries): "
+                  f"p50 {figures['starter_p50'] * 1000:.1f} ms, "
                   f"p95 {figures['starter_p95'] * 1000:.1f} ms")
             print(f"search p50 speed-up: {figures['starter_p50'] / figures['ours_p50']:.2f}x")
 
