@@ -25,6 +25,7 @@ from index.chunking import search_title
 from index.types import Chunk
 
 SCHEMA = """
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
@@ -52,6 +53,7 @@ CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, page, posit
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, heading, title, tokenize = 'porter unicode61 remove_diacritics 2'
 );
+COMMIT;
 """
 
 _FTS_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -61,6 +63,9 @@ STOPWORDS = frozenset((
     "what", "when", "where", "which", "who", "whom", "why", "will", "with", "any", "all", "our", "we", "you",
     "your", "i", "me", "my", "doing", "done", "than", "that", "these", "those", "into", "about",
 ))
+
+
+MIN_CHUNKS_TO_PRUNE = 1000  # below this, BM25 queries are cheap whatever their terms
 
 
 class StoreError(RuntimeError):
@@ -95,8 +100,8 @@ class StoreStats:
     faiss_bytes: int
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression: every meaningful term OR'ed, identifiers kept as phrases.
+def fts_phrases(text: str) -> list[str]:
+    """The FTS5 phrases of a query: every meaningful term, identifiers kept as phrases.
 
     Identifiers such as "HF-PR-2024-00417" or "CG 00 01" tokenize into runs of
     alphanumerics; quoting each run as a phrase keeps its parts adjacent."""
@@ -111,8 +116,12 @@ def fts_query(text: str) -> str:
     # Runs of codes separated by spaces ("CG 00 01") as one phrase as well.
     for run in re.findall(r"\b[A-Z]{1,4}(?:\s+\d{2,4}){1,3}\b", text):
         phrases.append('"' + " ".join(run.split()) + '"')
-    unique = list(dict.fromkeys(phrases))
-    return " OR ".join(unique)
+    return list(dict.fromkeys(phrases))
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression: the query's phrases (`fts_phrases`) OR'ed."""
+    return " OR ".join(fts_phrases(text))
 
 
 class Store:
@@ -126,11 +135,16 @@ class Store:
         self._faiss: Any = None
         self._faiss_generation: int | None = None
         self._faiss_lock = threading.Lock()
+        self._phrase_counts: dict[str, int] = {}
+        self._phrase_counts_generation: int | None = None
         if readonly and not self.db_path.exists():
             raise StoreError(f"no index at {self.db_path.parent} yet: run `assistant ingest PATH` first")
         if not readonly:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            self.db.executescript(SCHEMA)  # idempotent; executescript commits by itself
+            self._use_wal()
+            self.db.executescript(SCHEMA)  # idempotent, one transaction: readers see all tables or none
+        elif not self._has_schema():
+            raise StoreError(f"the index at {self.db_path.parent} is still being created: try again in a moment")
 
     # ---- connections ------------------------------------------------------------------------
 
@@ -140,12 +154,33 @@ class Store:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            # journal_mode=WAL is persistent and set once by the writer (`_use_wal`): switching it takes an
+            # exclusive lock that fails at once ("database is locked", no busy wait) while anyone reads.
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA busy_timeout=30000")
             self._local.connection = connection
         return connection
+
+    def _use_wal(self) -> None:
+        """Put the database in WAL mode (readers never block the writer), retrying while a reader holds
+        a lock on a database still in rollback-journal mode."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"{self.db_path}: {exc}") from exc
+                time.sleep(0.05)
+
+    def _has_schema(self) -> bool:
+        try:
+            row = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        except sqlite3.OperationalError:
+            return False
+        return row is not None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -355,9 +390,10 @@ class Store:
 
     def bm25(self, query: str, limit: int) -> list[tuple[int, float]]:
         """(chunk id, score) by FTS5 BM25, best first; higher score is better."""
-        expression = fts_query(query)
-        if not expression:
+        phrases = fts_phrases(query)
+        if not phrases:
             return []
+        expression = " OR ".join(self._weighted_phrases(phrases))
         try:
             rows = self.db.execute(
                 "SELECT rowid, bm25(chunks_fts, 1.0, 0.5, 0.3) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
@@ -367,6 +403,34 @@ class Store:
         except sqlite3.OperationalError:
             return []
         return [(row[0], -float(row[1])) for row in rows]
+
+    def _weighted_phrases(self, phrases: list[str]) -> list[str]:
+        """The phrases BM25 gives weight to: those in fewer than half of all chunks.
+
+        FTS5's BM25 clamps the IDF of a phrase found in half the chunks or more to about zero, so
+        dropping it changes no score that matters, while OR-matching it would make FTS5 score most of
+        the index (100 ms and more at 100k chunks). Counts are cached per data generation. When every
+        phrase is that common, all are kept."""
+        generation = self.generation
+        if self._phrase_counts_generation != generation:
+            self._phrase_counts = {"": self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]}
+            self._phrase_counts_generation = generation
+        counts = self._phrase_counts
+        total = counts[""]
+        if total < MIN_CHUNKS_TO_PRUNE:
+            return phrases
+        kept = []
+        for phrase in phrases:
+            key = phrase.lower()
+            if key not in counts:
+                try:
+                    counts[key] = self.db.execute(
+                        "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (phrase,)).fetchone()[0]
+                except sqlite3.OperationalError:
+                    counts[key] = 0
+            if counts[key] * 2 < total:
+                kept.append(phrase)
+        return kept or phrases
 
     # ---- FAISS ------------------------------------------------------------------------------
 
