@@ -97,3 +97,39 @@ def test_faiss_rebuilt_when_file_is_stale(sample_core) -> None:
     assert stale.faiss_index().ntotal == sample_core.stats().chunks
     with fresh.transaction() as db:
         db.execute("UPDATE meta SET value = ? WHERE key = 'faiss_generation'", (str(generation),))
+
+
+def test_bm25_drops_phrases_in_half_the_chunks_or_more_and_keeps_the_ranking(tmp_path: Path) -> None:
+    """At scale, a term in most chunks would make FTS5 score most of the index; its BM25 weight is
+    about zero, so it is left out of the query and the ranking stays the same."""
+    import numpy as np
+
+    from index.store import MIN_CHUNKS_TO_PRUNE, Store, fts_query
+    from index.types import Chunk
+
+    store = Store(tmp_path / "index.sqlite3", tmp_path / "vectors.faiss")
+    store.check_embedding_model("test", 4)
+    per_doc, docs = 20, MIN_CHUNKS_TO_PRUNE // 20 + 5
+    batch = []
+    for doc in range(docs):
+        path = f"/t/doc{doc}.txt"
+        # "warehouse" in every chunk, "sprinkler" in a third, "LOC-<doc>-<n>" in one.
+        items = [Chunk(doc * per_doc + n + 1, path, 1, n,
+                       f"warehouse {'sprinkler ' if n % 3 == 0 else ''}roof LOC-{doc}-{n}", f"Doc {doc}", "")
+                 for n in range(per_doc)]
+        fields = {"path": path, "title": f"Doc {doc}", "kind": "txt", "content_hash": str(doc), "size": 1,
+                  "mtime": 0.0, "pages": 1}
+        batch.append((fields, items, np.eye(4, dtype="float32")[[n % 4 for n in range(per_doc)]]))
+    store.put_documents(batch)
+
+    query = "warehouse roof sprinkler LOC-7-3"
+    assert store._weighted_phrases(['"warehouse"', '"roof"', '"sprinkler"', '"LOC 7 3"']) == ['"sprinkler"',
+                                                                                              '"LOC 7 3"']
+    assert store._weighted_phrases(['"warehouse"', '"roof"']) == ['"warehouse"', '"roof"']  # nothing else left
+    every_phrase = store.db.execute(
+        "SELECT rowid, -bm25(chunks_fts, 1.0, 0.5, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+        "ORDER BY s DESC LIMIT 10", (fts_query(query),)).fetchall()
+    pruned = store.bm25(query, 10)
+    assert [row[0] for row in every_phrase] == [chunk for chunk, _ in pruned]
+    assert pruned[0][0] == 7 * per_doc + 3 + 1
+    assert [round(row[1], 4) for row in every_phrase] == [round(score, 4) for _, score in pruned]
