@@ -411,5 +411,108 @@ def summarize(
     if report.failed:
         raise typer.Exit(EXIT_FILES_FAILED)
 
+
+tune_app = typer.Typer(help="Domain tuning: build a grounded dataset, QLoRA-tune an adapter.")
+app.add_typer(tune_app, name="tune")
+
+
+@tune_app.callback(invoke_without_command=True)
+def tune(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option("--data", help="Chat-format JSON lines to train on.")] = None,
+    base: Annotated[str | None, typer.Option(help="Base model: bundled:NAME or a local folder "
+                                             "(default: the configured generator).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Adapter folder "
+                                             "(default: <workspace>/adapters/<data>-<hash>).")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps (default: one epoch).", min=1)] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 1,
+    learning_rate: Annotated[float, typer.Option("--lr", min=0.0)] = 2e-4,
+    batch_size: Annotated[int, typer.Option(min=1)] = 4,
+    grad_accum: Annotated[int, typer.Option(min=1)] = 4,
+    lora_r: Annotated[int, typer.Option(min=1)] = 16,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """QLoRA-tune the generator on --data (4-bit NF4 base, LoRA on every linear layer); the adapter then
+    answers at once with `assistant ask --adapter DIR`. `assistant tune dataset --out FILE` builds data."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if data is None:
+        raise fail("give --data FILE (build one with `assistant tune dataset --out FILE`)")
+    from assistant.tuning import RichTrainProgress, TuningError, format_tune_result
+    from assistant.tuning import tune as tune_adapter
+    from finetune.qlora import TrainConfig
+
+    config = TrainConfig(max_steps=steps, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
+                         grad_accum=grad_accum, lora_r=lora_r, lora_alpha=2 * lora_r, device=device)
+    assistant = core()
+    try:
+        with RichTrainProgress() as bar:
+            result = tune_adapter(assistant.settings, data, base, out, config, progress=bar)
+    except (TuningError, OSError) as exc:
+        raise fail(str(exc)) from None
+    _print_lines(format_tune_result(result))
+
+
+@tune_app.command("dataset")
+def tune_dataset(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON-lines file to write.")],
+    n: Annotated[int, typer.Option("-n", help="Examples to build.", min=1)] = 200,
+    seed: Annotated[int, typer.Option(help="Same seed, same workspace: the same file.")] = 0,
+) -> None:
+    """Build a grounded starter dataset from the workspace: questions answered from sampled chunks, laid out
+    exactly as the assistant prompts at answer time, with citations (and some "not in the documents")."""
+    from assistant.tuning import TuningError, build_dataset_file
+
+    assistant = core()
+    try:
+        result = build_dataset_file(assistant.settings, out, n=n, seed=seed)
+    except (TuningError, OSError) as exc:
+        raise fail(str(exc)) from None
+    _print_lines([f"{result.n_examples} examples ({result.n_no_answer} with no answer in the sources) from "
+                  f"{result.n_chunks} chunks of {result.n_documents} documents, seed {result.seed}: {result.path}"])
+
+
+@app.command()
+def quantize(
+    base: Annotated[str | None, typer.Option(help="Base model: bundled:NAME or a local folder "
+                                             "(default: the configured generator).")] = None,
+    adapter: Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter merged in first.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder "
+                                             "(default: <workspace>/models/<base>[-<adapter>]-awq-w4a16).")] = None,
+    calibration: Annotated[int, typer.Option(help="Workspace chunks used to calibrate AWQ.", min=1)] = 64,
+    group_size: Annotated[int | None, typer.Option(help="Weights per scale (default: the largest of 128/64/32 "
+                                                   "dividing every layer).", min=8)] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """Merge an adapter into the base in full precision, then AWQ W4A16 (llm-compressor) calibrated on the
+    workspace's chunks: a compressed-tensors folder SGLang serves (`assistant serve --backend sglang --model DIR`)."""
+    from assistant.console import err
+    from assistant.tuning import TuningError, format_quantize_result
+    from assistant.tuning import quantize as quantize_model
+    from finetune.quantize import QuantizeConfig
+
+    config = QuantizeConfig(num_calibration_samples=calibration, group_size=group_size, device=device)
+    assistant = core()
+
+    def on_event(event: Any) -> None:
+        if event.message:
+            err.print(f"[dim]{event.elapsed_s:6.0f} s[/dim] {event.message}", highlight=False)
+
+    try:
+        result = quantize_model(assistant.settings, base, adapter, out, on_event, config)
+    except (TuningError, OSError) as exc:
+        raise fail(str(exc)) from None
+    _print_lines(format_quantize_result(result))
+
+
+def _print_lines(lines: list[str]) -> None:
+    from rich.markup import escape
+
+    from assistant.console import out
+
+    for line in lines:
+        out.print(escape(line), highlight=False)
+
+
 if __name__ == "__main__":
     app()

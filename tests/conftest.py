@@ -131,3 +131,19 @@ def sample_assistant(sample_workspace, embedder, embedded_engine):
         return core
 
     return build
+
+
+@pytest.fixture
+def cli(monkeypatch, sample_assistant):
+    """Invoke the CLI in-process; `core()` builds over the sample workspace with the shared models."""
+    from typer.testing import CliRunner
+
+    import assistant.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "core", lambda **overrides: sample_assistant(**overrides))
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(cli_module.app, list(args), input=input)
+
+    return invoke

@@ -25,20 +25,6 @@ CLI = [sys.executable, "-m", "assistant.cli"]
 OXYGEN = "How many Oakridge residents are on supplemental oxygen?"
 
 
-@pytest.fixture
-def cli(monkeypatch, sample_assistant):
-    """Invoke the CLI in-process; `core()` builds over the sample workspace with the shared models."""
-    import assistant.cli as cli_module
-
-    monkeypatch.setattr(cli_module, "core", lambda **overrides: sample_assistant(**overrides))
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(cli_module.app, list(args), input=input)
-
-    return invoke
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
