@@ -13,14 +13,20 @@ Pipelines, all scored by `assistant.evaluation` (hit@k, recall@k, MRR@10 on the 
 - BM25: plain BM25 is our own SQLite FTS5 BM25 over our chunks (`--mode bm25`: porter stemming,
   stopwords dropped, terms OR'ed), no dense side and no fusion.
 
+Each corpus is first copied to a neutral folder (`<tmp>/retrieval_quality/corpus/`, the questions files
+left out), because the starter embeds each node's absolute `file_path` with its text: a folder named
+"python_faq" would add the word "python" to every passage's vector. `--in-place` skips the copy.
+
     python benchmarks/retrieval_quality.py [--k 5] [--corpus sample_docs --corpus python_faq] [--json]
                                            [--set chunk_size=192 --set bm25_weight=0.8] [--no-starter]
+                                           [--in-place]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -60,6 +66,15 @@ def parse_value(raw: str) -> Any:
         except ValueError:
             pass
     return raw
+
+
+def neutral_copy(docs: Path) -> Path:
+    """A copy of the corpus at a fixed, neutral path (`<tmp>/retrieval_quality/corpus`): the same on every
+    run, since the starter embeds the path with the text."""
+    copy = Path(tempfile.gettempdir()) / "retrieval_quality" / "corpus"
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    shutil.copytree(docs, copy, ignore=shutil.ignore_patterns("*.jsonl", "*.json", "eval"))
+    return copy
 
 
 def run_ours(corpus: Corpus, k: int, overrides: dict[str, Any], embedder: Any) -> tuple[dict[str, Any], float]:
@@ -141,6 +156,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a settings override for our pipeline (chunk_size, chunk_overlap, fusion, weights)")
     parser.add_argument("--no-starter", action="store_true", help="ours only (quick lever experiments)")
+    parser.add_argument("--in-place", action="store_true", help="read the corpora where they are (no neutral copy)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     overrides = {name: parse_value(value) for name, value in (item.split("=", 1) for item in args.set)}
@@ -161,12 +177,16 @@ def main() -> None:
         if not corpus.questions.exists():
             print(f"{name}: {corpus.questions} missing (run benchmarks/build_public_fixture.py)", file=sys.stderr)
             continue
+        if not args.in_place:
+            corpus = Corpus(corpus.name, neutral_copy(corpus.docs), corpus.questions)
         ours, ingest_seconds = run_ours(corpus, args.k, overrides, embedder)
         rows.append((name, "ours (hybrid)", ours["hybrid"]))
         if embed is not None:
             starter, starter_seconds, nodes = run_starter(corpus, args.k, embed)
             rows.append((name, "llama-index starter", starter))
             notes[name] = {"starter_nodes": nodes, "starter_seconds": round(starter_seconds, 1)}
+        if not args.in_place:
+            shutil.rmtree(corpus.docs.parent, ignore_errors=True)
         rows.append((name, "BM25 (FTS5)", ours["bm25"]))
         rows.append((name, "ours dense-only", ours["dense"]))
         notes.setdefault(name, {})["ours_ingest_seconds"] = round(ingest_seconds, 1)

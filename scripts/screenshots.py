@@ -28,6 +28,7 @@ CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGES = ("library", "chat", "summaries", "tuning", "status")
+WIDTH, HEIGHT = 1400, 900
 LONG = 15 * 60 * 1000  # ms: summaries and tuning on a loaded CPU
 
 
@@ -81,7 +82,13 @@ def settle(page) -> None:
 def shoot(page, out: Path, name: str, wanted: set[str]) -> None:
     if name in wanted:
         path = out / f"screenshot-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # Streamlit scrolls inside its main block, not the page: grow the window to the content instead.
+        height = page.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
+                               "?.scrollHeight ?? 0")
+        page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, min(int(height) + 160, 3000))})
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(path))
+        page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
         print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
@@ -118,50 +125,63 @@ def run(out: Path, wanted: set[str], quick: bool) -> None:
     cli(workspace, "ingest", "sample_docs", env=env)
     with ui_server(workspace, env) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_role("heading", name="Chat", exact=True).wait_for(timeout=90_000)
+        page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=1)
+        try:
+            walk(page, url, out, wanted, quick)
+        except BaseException:
+            page.screenshot(path=str(base / "failure.png"))
+            print(f"failed; the page as it was: {base / 'failure.png'}, server log {base / 'ui.log'}", file=sys.stderr)
+            raise
+        finally:
+            browser.close()
 
-        go(page, "Library")
-        shoot(page, out, "library", wanted)
 
-        go(page, "Chat")
-        if wanted & {"chat", "status"}:
-            ask(page, "How far is the nearest public hydrant from the Harbor Foods building?")
-            ask(page, "What is the ISO construction class of the Harbor Foods warehouse?")
-            page.locator('[data-testid="stExpander"]', has_text="Open in context").last.click()
-            page.wait_for_timeout(800)
-        shoot(page, out, "chat", wanted)
+def walk(page, url: str, out: Path, wanted: set[str], quick: bool) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Chat", exact=True).wait_for(timeout=90_000)
 
-        go(page, "Summaries")
-        if "summaries" in wanted and not quick:
-            page.get_by_text("Chosen documents", exact=True).click()
-            pick(page, "Documents", "harbor-foods/underwriter_notes")
-            pick(page, "Documents", "harbor-foods/statement_of_values")
-            page.get_by_role("button", name="Summarize").click()
-            page.get_by_text("Download Markdown").wait_for(timeout=LONG)
-            settle(page)
-        shoot(page, out, "summaries", wanted)
+    go(page, "Library")
+    shoot(page, out, "library", wanted)
 
-        go(page, "Tuning")
-        if "tuning" in wanted and not quick:
-            page.get_by_label("Examples").fill("40")
-            page.get_by_role("button", name="Build from my documents").click()
-            page.get_by_text("examples (").wait_for(timeout=LONG)
-            page.get_by_text("Advanced").click()
-            page.get_by_label("Steps (0: by length)").fill("6")
-            page.get_by_label("Batch size").fill("2")
-            page.get_by_label("Longest example (tokens)").fill("512")
-            page.get_by_role("button", name="Start tuning").click()
-            page.get_by_text("Adapter saved").wait_for(timeout=LONG)
-            settle(page)
-            page.get_by_role("button", name="Use for answers").first.click()
-            settle(page)
-        shoot(page, out, "tuning", wanted)
+    go(page, "Chat")
+    if wanted & {"chat", "status"}:
+        ask(page, "What ISO construction class is the Harbor Foods cold-storage warehouse?")
+        ask(page, "How much anhydrous ammonia is in the Harbor Foods refrigeration system?")
+        page.locator('[data-testid="stExpander"]', has_text="Open in context").last.click()
+        page.wait_for_timeout(800)
+    shoot(page, out, "chat", wanted)
 
-        go(page, "Status")
-        shoot(page, out, "status", wanted)
-        browser.close()
+    go(page, "Summaries")
+    if "summaries" in wanted and not quick:
+        page.get_by_text("Chosen documents", exact=True).click()
+        page.wait_for_timeout(800)
+        pick(page, "Documents", "harbor-foods/underwriter_notes")
+        pick(page, "Documents", "harbor-foods/statement_of_values")
+        page.get_by_role("button", name="Summarize", exact=True).click()
+        page.get_by_text("Download Markdown").wait_for(timeout=LONG)
+        settle(page)
+        page.locator('[data-testid="stExpander"]', has_text="underwriter_notes").locator("summary").click()
+        page.wait_for_timeout(800)
+    shoot(page, out, "summaries", wanted)
+
+    go(page, "Tuning")
+    if "tuning" in wanted and not quick:
+        page.get_by_role("spinbutton", name="Examples").fill("40")
+        page.get_by_role("button", name="Build from my documents").click()
+        page.get_by_text("examples (").wait_for(timeout=LONG)
+        page.get_by_text("Advanced").click()
+        page.get_by_role("spinbutton", name="Steps (0: by length)").fill("6")
+        page.get_by_role("spinbutton", name="Batch size").fill("2")
+        page.get_by_role("spinbutton", name="Longest example (tokens)").fill("512")
+        page.get_by_role("button", name="Start tuning").click()
+        page.get_by_text("Adapter saved").wait_for(timeout=LONG)
+        settle(page)
+        page.get_by_role("button", name="Use for answers").first.click()
+        settle(page)
+    shoot(page, out, "tuning", wanted)
+
+    go(page, "Status")
+    shoot(page, out, "status", wanted)
 
 
 def main() -> None:

@@ -487,3 +487,24 @@ def md_highlight(text: str, quote: str) -> str:
         return f":orange-background[{md_text(text)}]"
     end = at + len(wanted)
     return f"{md_text(text[:at])}:orange-background[{md_text(text[at:end])}]{md_text(text[end:])}"
+
+
+def short_paths(paths: Sequence[str], workspace_dir: Path) -> dict[str, str]:
+    """Labels for a list of documents: uploads by name, the rest relative to the folder they share."""
+    from ui.uploads import uploads_dir
+
+    uploads = str(uploads_dir(workspace_dir)).rstrip(os.sep) + os.sep
+    others = [p for p in paths if not p.startswith(uploads)]
+    folders = {os.path.dirname(p) for p in others}
+    root = os.path.commonpath(list(folders)) if folders else ""
+    if len(folders) == 1:
+        root = os.path.dirname(root)  # one folder: keep its name in the labels ("harbor-foods/notes.txt")
+    labels = {}
+    for path in paths:
+        if path.startswith(uploads):
+            labels[path] = path[len(uploads):]
+        elif root and root != os.sep:
+            labels[path] = os.path.relpath(path, root)
+        else:
+            labels[path] = display_path(path, workspace_dir)
+    return labels

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -53,10 +54,13 @@ def not_in_documents(detail: str) -> None:
 
 def source_card(citation: Any) -> None:
     with st.container(border=True):
-        check = (":orange-badge[:material/help: not verified · inferred]" if citation.inferred
+        check = (":gray-badge[:material/link: inferred: matched by wording, not cited by the model]"
+                 if citation.inferred
                  else ":green-badge[:material/verified: verified]" if citation.verified
                  else ":orange-badge[:material/help: not verified]")
-        st.markdown(f"**[{citation.number}] {core.md_text(citation.file_name)}** · page {citation.page}  \n"
+        where = Path(citation.source)
+        st.markdown(f"**[{citation.number}] {core.md_text(where.name)}** · page {citation.page} · "
+                    f":gray[{core.md_text(where.parent.name)}]  \n"
                     f"{check} support {citation.score:.2f}")
         quote = " ".join(citation.quote.split())
         st.markdown("> " + core.md_text(quote[:400] + ("…" if len(quote) > 400 else "")))

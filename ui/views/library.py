@@ -26,6 +26,8 @@ def start(paths: list[Path], label: str) -> None:
         core.start_ingest(ws, paths, label)
     except RuntimeError as exc:
         notes.append(("error", str(exc)))
+    else:
+        st.rerun()  # redraw with the job running: buttons disabled, progress polling
 
 
 busy = bool((job := ws.jobs.get("ingest")) and job.running)
@@ -120,10 +122,11 @@ if not records or stats is None:
     st.info("No documents yet: upload files or ingest a folder above.")
 else:
     st.caption(f"{stats.documents} documents · {stats.pages} pages · {stats.chunks} chunks")
+    labels = core.short_paths([record.path for record in records], settings.workspace)
     st.dataframe(
         [
             {
-                "Document": core.display_path(record.path, settings.workspace),
+                "Document": labels[record.path],
                 "Title": record.title,
                 "Type": record.kind,
                 "Pages": record.pages,
@@ -131,6 +134,7 @@ else:
                 "Size": core.human_bytes(record.size),
                 "Ingested": dt.datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M"),
                 "Status": record.status,
+                "Folder": core.display_path(str(Path(record.path).parent), settings.workspace),
             }
             for record in records
         ],
@@ -138,7 +142,7 @@ else:
     )
     with st.form("remove", border=True):
         chosen = st.multiselect("Remove documents from the library", [record.path for record in records],
-                                format_func=lambda path: core.display_path(path, settings.workspace))
+                                format_func=lambda path: labels[path])
         delete_copies = st.checkbox("Also delete the uploaded copies", value=True,
                                     help=f"Only files this page uploaded (in {uploads_dir(settings.workspace)}); "
                                          "your own folders are never touched.")

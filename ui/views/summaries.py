@@ -23,24 +23,29 @@ if not records:
 job = ws.jobs.get("summaries")
 busy = bool(job and job.running)
 groups = assistant.insureds()
-with st.form("summarize", border=True):
-    mode = st.radio("Summarize", ["An insured", "Chosen documents"], horizontal=True)
-    insured = st.selectbox("Insured", list(groups), format_func=lambda g: f"{g} ({len(groups[g])} documents)")
-    chosen = st.multiselect("Documents (for “Chosen documents”)", [record.path for record in records],
-                            format_func=lambda path: core.display_path(path, settings.workspace))
+with st.container(border=True):
+    mode = st.radio("Summarize", ["An insured", "Chosen documents"], horizontal=True, key="summary_mode")
+    if mode == "An insured":
+        insured = st.selectbox("Insured", list(groups), format_func=lambda g: f"{g} ({len(groups[g])} documents)")
+        paths = groups.get(insured, [])
+        label = f"Summaries of {insured}"
+    else:
+        labels = core.short_paths([record.path for record in records], settings.workspace)
+        paths = st.multiselect("Documents", [record.path for record in records], format_func=lambda p: labels[p])
+        label = f"Summaries of {len(paths)} document{'s' if len(paths) != 1 else ''}"
     force = st.checkbox("Redo summaries already made", value=False,
                         help="Finished summaries are kept in the workspace and reused unless this is ticked.")
-    submitted = st.form_submit_button("Summarize", type="primary", icon=":material/summarize:", disabled=busy)
+    submitted = st.button("Summarize", type="primary", icon=":material/summarize:", disabled=busy)
 if submitted:
-    paths = groups.get(insured, []) if mode == "An insured" else chosen
     if not paths:
         st.warning("Choose at least one document.")
     else:
-        label = f"Summaries of {insured}" if mode == "An insured" else f"Summaries of {len(paths)} documents"
         try:
             core.start_summaries(ws, paths, force=force, label=label)
         except RuntimeError as exc:
             st.error(str(exc))
+        else:
+            st.rerun()  # redraw with the job running
 
 
 def show_progress(polling: bool) -> None:

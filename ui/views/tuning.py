@@ -15,7 +15,7 @@ assistant = ws.assistant
 settings = assistant.settings
 datasets = core.datasets_dir(settings.workspace)
 
-LENGTHS = {"Quick try (20 steps)": {"max_steps": 20}, "Standard (1 pass over the data)": {"epochs": 1},
+LENGTHS = {"Quick try (20 steps)": {"max_steps": 20, "grad_accum": 1}, "Standard (1 pass over the data)": {"epochs": 1},
            "Thorough (3 passes)": {"epochs": 3}}
 
 st.title("Tuning")
@@ -78,6 +78,8 @@ else:
                 core.start_tuning(ws, data, config)
             except Exception as exc:  # a bad setting, or a run already going
                 st.error(f"Tuning did not start: {core.one_line(exc)}")
+            else:
+                st.rerun()  # redraw with the job running
 
 
 def show_tuning(polling: bool) -> None:
@@ -172,6 +174,8 @@ if start:
         core.start_quantize(ws, choice, config)
     except Exception as exc:
         st.error(f"Quantizing did not start: {core.one_line(exc)}")
+    else:
+        st.rerun()
 
 
 def show_quantize(polling: bool) -> None:
