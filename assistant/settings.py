@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     embedding_model: str = BUNDLED_EMBEDDER
     embed_batch_size: int = 64
     embed_dtype: str = "auto"  # auto (bfloat16 where the CPU has native BF16), float32 or bfloat16
-    chunk_size: int = 256  # tokens of the embedder's tokenizer
+    chunk_size: int = 224  # tokens of the embedder's tokenizer; + the context line stays within MiniLM's 256
     chunk_overlap: int = 32
     max_file_mb: int = 32  # files larger than this are refused
     ingest_batch_chunks: int = 512  # chunks embedded and committed together
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     fusion: str = "score"  # score (normalized scores, summed) or rrf (reciprocal rank)
     rrf_k: int = 60
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 0.4  # measured best of 0.3-1.0 on both eval sets (benchmarks/retrieval_quality.py)
     min_dense_score: float = 0.25  # below this cosine and without a BM25 hit, a chunk is "not relevant"
 
     # Generation
