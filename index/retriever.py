@@ -9,6 +9,7 @@ relevance gate downstream see both signals.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from index.embeddings import Embedder
@@ -17,6 +18,7 @@ from index.types import ScoredChunk
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("score", "rrf")
+_BM25_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
 
 
 class RetrievalError(ValueError):
@@ -46,20 +48,31 @@ class Retriever:
         if self.fusion not in FUSIONS:
             raise RetrievalError(f"unknown fusion {self.fusion!r}; known: {', '.join(FUSIONS)}")
         depth = max(self.candidates, k)
+        wanted = [bool(query.strip()) and k > 0 for query in queries]
+        bm25_lists: Future[list[list[tuple[int, float]]]] | None = None
+        if mode == "hybrid":
+            # BM25 (SQLite) runs beside embedding and FAISS: both release the GIL.
+            bm25_lists = _BM25_POOL.submit(self._bm25_all, queries, wanted, depth)
         vectors = self.embedder.embed(list(queries)) if mode != "bm25" else [None] * len(queries)
+        if mode == "bm25":
+            bm25_all = self._bm25_all(queries, wanted, depth)
+        else:
+            bm25_all = bm25_lists.result() if bm25_lists is not None else [[] for _ in queries]
         results = []
-        for query, vector in zip(queries, vectors, strict=True):
-            if not query.strip() or k <= 0:
+        for query_wanted, vector, bm25 in zip(wanted, vectors, bm25_all, strict=True):
+            if not query_wanted:
                 results.append([])
                 continue
             dense = self.store.dense(vector, depth) if mode != "bm25" else []
-            bm25 = self.store.bm25(query, depth) if mode != "dense" else []
             cosines = dict(dense)
             if vector is not None:
                 missing = [chunk for chunk, _ in bm25 if chunk not in cosines]
                 cosines.update(self.store.dense_scores(vector, missing))
             results.append(self._fuse(dense, bm25, cosines, k, mode))
         return results
+
+    def _bm25_all(self, queries: Sequence[str], wanted: Sequence[bool], depth: int) -> list[list[tuple[int, float]]]:
+        return [self.store.bm25(query, depth) if ok else [] for query, ok in zip(queries, wanted, strict=True)]
 
     def _fuse(self, dense: list[tuple[int, float]], bm25: list[tuple[int, float]], cosines: dict[int, float],
               k: int, mode: str) -> list[ScoredChunk]:

@@ -17,7 +17,7 @@ from index.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "sample_docs" / "tuning" / "grounded_starter.jsonl"
-COMMITTED_N, COMMITTED_SEED = 200, 0  # how sample_docs/tuning/README.md says it was built
+COMMITTED_N, COMMITTED_SEED = 200, 0  # how the README (Domain tuning) says it was built
 
 
 def test_tune_without_data_says_what_to_give(cli) -> None:
@@ -46,7 +46,7 @@ def test_quantize_unknown_base_is_one_line(cli, tmp_path) -> None:
 @pytest.mark.slow
 def test_tune_dataset_rebuilds_the_committed_sample_dataset(cli, tmp_path) -> None:
     """Deterministic with a seed: the workspace of sample_docs gives back the committed file, byte for byte
-    (a change to chunking or prompts shows here: rebuild the file as sample_docs/tuning/README.md says)."""
+    (a change to chunking or prompts shows here: rebuild the file as the README says)."""
     out = tmp_path / "starter.jsonl"
     result = cli("tune", "dataset", "--out", str(out), "-n", str(COMMITTED_N), "--seed", str(COMMITTED_SEED))
     assert result.exit_code == 0, result.output
