@@ -210,11 +210,13 @@ def format_quantize_result(result: QuantizeResult) -> list[str]:
     lines = [
         f"perplexity on {result.n_heldout} held-out texts ({result.heldout_tokens} tokens): "
         f"{result.perplexity_before:.3f} merged ({result.merged_dtype}), {result.perplexity_after:.3f} quantized "
-        f"({(result.perplexity_ratio - 1) * 100:+.1f}%)",
+        f"({(result.perplexity_ratio - 1) * 100:+.1f}%)"
+        + (f", {result.perplexity_rtn:.3f} round-to-nearest without AWQ" if result.perplexity_rtn else ""),
         f"{result.quantized_layers} quantized layers: {_mb(result.layer_bytes_before)} -> "
         f"{_mb(result.layer_bytes_after)} ({result.layer_size_ratio:.1%}); whole model "
         f"{_mb(result.model_bytes_before)} -> folder {_mb(result.folder_bytes_after)}",
-        f"{result.scheme}; time: merge {result.seconds_merge:.0f} s, AWQ {result.seconds_awq:.0f} s, "
+        f"{result.scheme}, {result.saved_dtype} scales; time: merge {result.seconds_merge:.0f} s, "
+        f"AWQ {result.seconds_awq:.0f} s, "
         f"total {result.seconds_total:.0f} s on {result.device}",
         f"saved: {result.out_dir} (serve: python -m sglang.launch_server --model-path {result.out_dir})",
     ]

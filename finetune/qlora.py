@@ -256,6 +256,7 @@ def load_for_training(base_dir: Path, config: TrainConfig, device: str) -> tuple
         )
     model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
     model.config.use_cache = False
+    keep_trainable_4bit_layout(model)
     if config.load_in_4bit:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
     elif config.gradient_checkpointing:
@@ -269,6 +270,22 @@ def load_for_training(base_dir: Path, config: TrainConfig, device: str) -> tuple
         task_type="CAUSAL_LM",
     )
     return tokenizer, get_peft_model(model, lora)
+
+
+def keep_trainable_4bit_layout(model: Any) -> int:
+    """Stop bitsandbytes from repacking 4-bit weights for its CPU inference kernel.
+
+    On a CPU with AVX512-BF16, a `Linear4bit` run in eval mode without grad converts its weight,
+    for good, to a layout served by `gemv_4bit`, which has no backward: training after an evaluation
+    would then silently drop the gradients through the frozen base layers (PyTorch only warns
+    "an autograd kernel was not registered"). Returns how many layers were switched.
+    """
+    count = 0
+    for module in model.modules():
+        if getattr(module, "support_avx512bf16_for_cpu", False):
+            module.support_avx512bf16_for_cpu = False
+            count += 1
+    return count
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -386,10 +403,10 @@ def _train(base_dir: Path, data_path: Path, out_dir: Path, examples: list[dict[s
             step_loss += loss.detach().item() / group
             done_micro += 1
         torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+        lr = scheduler.get_last_lr()[0]  # the rate this step used
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        lr = scheduler.get_last_lr()[0]
         history.append({"step": step, "loss": step_loss, "lr": lr})
         spent = time.monotonic() - train_started
         report("train", step=step, total_steps=total_steps, loss=step_loss, learning_rate=lr,

@@ -160,6 +160,35 @@ def test_cancel_stops_training_and_saves_nothing(tmp_path, base_model_dir):
     assert not (tmp_path / "adapter").exists()
 
 
+@pytest.mark.slow
+def test_evaluation_keeps_the_4bit_weights_trainable(base_model_dir):
+    """bitsandbytes repacks 4-bit weights for a backward-less CPU kernel when a layer runs in eval mode
+    (on CPUs with AVX512-BF16); after `evaluate`, training must still backpropagate through them."""
+    import warnings
+
+    import bitsandbytes as bnb
+
+    from finetune.qlora import _batches, encode_example, evaluate, load_for_training, token_loss_sums
+
+    tokenizer, model = load_for_training(base_model_dir, small_config(), "cpu")
+    messages = [{"role": "user", "content": "What is the deductible?"},
+                {"role": "assistant", "content": "The deductible is $50,000 [1]."}]
+    item = encode_example(tokenizer, messages)
+    evaluate(model, [item], 1, tokenizer.pad_token_id, "cpu")
+    states = [m.weight.quant_state for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert len(states) == 30 * 7
+    assert not any(getattr(state, "packing_format_for_cpu", False) for state in states)
+    assert all(state.nested for state in states)  # double quantization kept
+    model.train()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss, count = token_loss_sums(model, next(_batches([item], 1, tokenizer.pad_token_id)))
+        (loss / count).backward()
+    assert not [w for w in caught if "autograd kernel was not registered" in str(w.message)]
+    first = model.base_model.model.model.layers[0].self_attn.q_proj.lora_B["default"].weight.grad
+    assert first is not None and first.abs().sum() > 0
+
+
 def test_bad_data_is_rejected_before_any_model_loads(tmp_path, monkeypatch, base_model_dir):
     import finetune.qlora as qlora
 

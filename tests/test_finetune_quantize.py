@@ -1,6 +1,6 @@
 """Merge and AWQ with the real bundled model on CPU: the merged model equals base + adapter, AWQ
 writes a compressed-tensors W4A16 folder that transformers loads and generates from, and the
-perplexity on held-out text rises by less than 10%."""
+perplexity on held-out text beats plain round-to-nearest and rises by less than 10%."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ MODEL_CACHE = ROOT / ".test-cache" / "models"
 
 
 def sample_texts() -> list[str]:
-    """Workspace-like text: the sample documents' plain-text files, cut into paragraphs."""
+    """Workspace-like text: every sample document read by the index loaders, cut into paragraphs."""
+    from index.loaders import kind_of, load_document
+
     texts = []
     for path in sorted((ROOT / "sample_docs").rglob("*")):
-        if path.suffix in (".txt", ".md", ".csv") and "tuning" not in path.parts and "eval" not in path.parts:
-            texts += [part.strip() for part in path.read_text(encoding="utf-8").split("\n\n") if len(part) > 200]
+        if not path.is_file() or not kind_of(path) or {"eval", "tuning"} & set(path.parts):
+            continue
+        for page in load_document(path.resolve(), path.read_bytes()).pages:
+            texts += [part.strip() for part in page.text.split("\n\n") if len(part.strip()) > 200]
     return texts
 
 
@@ -54,7 +58,8 @@ def adapter_dir(tmp_path_factory, base_model_dir) -> Path:
 def quick_config(**overrides):
     from finetune.quantize import QuantizeConfig
 
-    values = dict(num_calibration_samples=8, max_seq_len=64, n_grid=3, heldout_fraction=0.25, max_heldout=8)
+    values = dict(num_calibration_samples=16, max_seq_len=128, n_grid=10, heldout_fraction=0.25, max_heldout=16,
+                  compare_rtn=True)
     values.update(overrides)
     return QuantizeConfig(**values)
 
@@ -86,6 +91,19 @@ def test_group_size_divides_every_layer():
     assert pick_group_size(model(96, 4096)) == 32
     with pytest.raises(TuningError, match="no group size"):
         pick_group_size(model(100))
+
+
+def test_small_models_get_group_32_by_default(base_model_dir):
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from finetune.quantize import default_group_size
+
+    with torch.device("meta"):
+        smol = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base_model_dir))
+    assert default_group_size(smol) == 32  # 135M parameters: 64 would divide, 32 keeps perplexity within 10%
+    big = torch.nn.Sequential(*[torch.nn.Linear(4096, 4096, device="meta") for _ in range(64)])  # 1.07B
+    assert default_group_size(big) == 128
 
 
 def test_texts_split_into_calibration_and_heldout():
@@ -146,7 +164,7 @@ def test_awq_folder_is_compressed_tensors_w4a16(quantized):
     assert quant["format"] == "pack-quantized"
     weights = quant["config_groups"]["group_0"]["weights"]
     assert weights["num_bits"] == 4 and weights["symmetric"] is False
-    assert weights["strategy"] == "group" and weights["group_size"] == result.group_size == 64
+    assert weights["strategy"] == "group" and weights["group_size"] == result.group_size == 32
     assert "lm_head" in quant["ignore"]
     assert (result.out_dir / "tokenizer.json").is_file()
     card = json.loads((result.out_dir / "quantization_card.json").read_text())
@@ -157,13 +175,17 @@ def test_awq_folder_is_compressed_tensors_w4a16(quantized):
 def test_awq_figures_perplexity_sizes_times(quantized):
     result, events = quantized
     print(f"\nperplexity {result.perplexity_before:.3f} -> {result.perplexity_after:.3f} "
+          f"(round-to-nearest {result.perplexity_rtn:.3f}) "
           f"(x{result.perplexity_ratio:.4f}); layers {result.layer_bytes_before / 1e6:.1f} MB -> "
           f"{result.layer_bytes_after / 1e6:.1f} MB; folder {result.folder_bytes_after / 1e6:.1f} MB; "
           f"merge {result.seconds_merge:.1f} s, AWQ {result.seconds_awq:.1f} s, total {result.seconds_total:.1f} s")
     assert result.quantized_layers == 30 * 7
+    # AWQ must beat plain round-to-nearest of the same scheme, and stay within 10% of the merged model.
+    assert result.group_size == 32  # the default for a model this small
+    assert result.perplexity_rtn is not None and result.perplexity_after < result.perplexity_rtn
     assert result.perplexity_after < result.perplexity_before * 1.10
-    # 4-bit weights plus a scale and zero point per 64 weights: under 1/7 of float32.
-    assert result.layer_bytes_after < result.layer_bytes_before / 7
+    # 4-bit weights plus a float32 scale and a packed zero point per 32 weights: under 1/5 of float32.
+    assert result.layer_bytes_after < result.layer_bytes_before / 5
     assert result.folder_bytes_after < result.model_bytes_before / 2
     assert [event.phase for event in events][-1] == "done"
     assert result.seconds_awq > 0 and result.seconds_total >= result.seconds_awq
@@ -204,5 +226,6 @@ def test_awq_on_cuda(tmp_path, base_model_dir, adapter_dir):
     from finetune.quantize import quantize_model
 
     result = quantize_model(base_model_dir, adapter_dir, tmp_path / "q", sample_texts(), quick_config(device="cuda"))
-    assert result.device == "cuda"
+    assert result.device == "cuda" and result.saved_dtype == "bfloat16"
+    assert result.perplexity_after < result.perplexity_rtn
     assert result.perplexity_after < result.perplexity_before * 1.10
