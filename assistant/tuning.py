@@ -241,15 +241,19 @@ class RichTrainProgress:
             TextColumn("eta"), TimeRemainingColumn(), console=self.console, transient=False,
         )
         self._task: Any = None
+        self._started = False
 
     def __enter__(self) -> RichTrainProgress:
-        self._bar.start()
-        return self
+        return self  # the bar starts with the first event: an error before it prints alone
 
     def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
+        if self._started:
+            self._bar.stop()
 
     def __call__(self, event: TrainProgress) -> None:
+        if not self._started:
+            self._bar.start()
+            self._started = True
         if event.phase == "train":
             if self._task is None:
                 self._task = self._bar.add_task("train", total=event.total_steps, loss="-", lr="-")

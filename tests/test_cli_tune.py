@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from finetune.dataset import build_dataset, validate_file, write_jsonl
-from index.types import Chunk
+from finetune.dataset import validate_file
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "sample_docs" / "tuning" / "grounded_starter.jsonl"
@@ -31,8 +30,10 @@ def test_tune_rejects_bad_data_with_file_and_line_before_loading(cli, tmp_path) 
     data.write_text('{"messages": [{"role": "user", "content": "hi"}]}\nnot json\n')
     result = cli("tune", "--data", str(data), "--out", str(tmp_path / "adapter"))
     assert result.exit_code == 2, result.output
-    [line] = [x for x in result.output.splitlines() if x.strip()]
-    assert "bad.jsonl:1" in line or "bad.jsonl:2" in line, line
+    lines = [x.strip() for x in result.output.splitlines() if x.strip()]
+    assert lines == [f"error: {data}: 2 bad lines; nothing was trained",
+                     f"{data}:1: the last message must be an assistant turn (the part the model learns)",
+                     f"{data}:2: invalid JSON: Expecting value (column 1)"], lines
     assert not (tmp_path / "adapter").exists()
 
 
@@ -61,11 +62,9 @@ def test_tune_dataset_rebuilds_the_committed_sample_dataset(cli, tmp_path) -> No
 
 @pytest.mark.slow
 def test_tune_trains_an_adapter_and_prints_the_eval_losses(cli, tmp_path) -> None:
-    texts = [("/docs/harbor/notes.txt", "Account: Harbor Foods Distribution LLC\nBroker: Cascade Risk Partners\n"
-                                        "Expiring premium: $385,800"),
-             ("/docs/oakridge/letter.txt", "Named insured: Oakridge Senior Living\nHydrant distance: 180 feet")]
-    chunks = [Chunk(i + 1, source, 1, 0, text) for i, (source, text) in enumerate(texts)]
-    data = write_jsonl(tmp_path / "train.jsonl", build_dataset(chunks, 12, 0, max_sources=1))
+    from tests.test_finetune_qlora import make_data
+
+    data = make_data(tmp_path / "train.jsonl")
     adapter = tmp_path / "adapter"
     result = cli("tune", "--data", str(data), "--out", str(adapter), "--steps", "2", "--batch-size", "2",
                  "--grad-accum", "1", "--lora-r", "4")
