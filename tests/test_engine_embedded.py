@@ -104,6 +104,17 @@ def test_unsupported_dtype_is_refused(engine_settings) -> None:
         build_engine("embedded", engine_settings, dtype="int3")
 
 
+def test_generator_dtype_setting_picks_the_engine_precision(engine_settings) -> None:
+    from index.embeddings import fast_dtype
+
+    auto = build_engine("embedded", engine_settings.model_copy(update={"generator_dtype": "auto"}))
+    assert auto.dtype == getattr(torch, fast_dtype())
+    text, usage = generate(auto, ask("What is the construction at 21 Harbor Road?", max_tokens=8))
+    assert text.strip() and usage.completion_tokens > 0
+    with pytest.raises(EngineError, match="unsupported dtype 'float8'"):
+        build_engine("embedded", engine_settings.model_copy(update={"generator_dtype": "float8"}))
+
+
 def test_lean_forward_matches_the_transformers_forward(embedded_engine: EmbeddedEngine) -> None:
     messages = rag_messages("What is the construction at 21 Harbor Road?")
     ids = torch.tensor([embedded_engine.encode(messages)])

@@ -58,7 +58,8 @@ def adapter_dir(tmp_path_factory, base_model_dir) -> Path:
 def quick_config(**overrides):
     from finetune.quantize import QuantizeConfig
 
-    values = dict(num_calibration_samples=16, max_seq_len=128, n_grid=10, heldout_fraction=0.25, max_heldout=16,
+    # Few, short calibration texts for CPU time; the product's 20 grid points (10 lose about 3 points of perplexity).
+    values = dict(num_calibration_samples=16, max_seq_len=128, n_grid=20, heldout_fraction=0.25, max_heldout=16,
                   compare_rtn=True)
     values.update(overrides)
     return QuantizeConfig(**values)
@@ -180,7 +181,8 @@ def test_awq_figures_perplexity_sizes_times(quantized):
           f"{result.layer_bytes_after / 1e6:.1f} MB; folder {result.folder_bytes_after / 1e6:.1f} MB; "
           f"merge {result.seconds_merge:.1f} s, AWQ {result.seconds_awq:.1f} s, total {result.seconds_total:.1f} s")
     assert result.quantized_layers == 30 * 7
-    # AWQ must beat plain round-to-nearest of the same scheme, and stay within 10% of the merged model.
+    # AWQ must beat plain round-to-nearest of the same scheme and stay within 10% of the merged model
+    # (measured +8.4% with this adapter at 20 grid points; 10 points gave +11.3%: BENCHMARKS.md).
     assert result.group_size == 32  # the default for a model this small
     assert result.perplexity_rtn is not None and result.perplexity_after < result.perplexity_rtn
     assert result.perplexity_after < result.perplexity_before * 1.10

@@ -56,7 +56,11 @@ class EmbeddedEngine:
         self.adapter = Path(adapter).expanduser() if adapter else None
         if num_threads:
             torch.set_num_threads(num_threads)
-        dtype = dtype or DEFAULT_DTYPE
+        dtype = dtype or settings.generator_dtype or DEFAULT_DTYPE
+        if dtype == "auto":
+            from index.embeddings import fast_dtype
+
+            dtype = fast_dtype()
         if dtype not in SUPPORTED_DTYPES:
             raise EngineError(f"unsupported dtype {dtype!r}; use one of {', '.join(SUPPORTED_DTYPES)}")
         self.dtype: torch.dtype = getattr(torch, dtype)
