@@ -427,8 +427,8 @@ def tune(
     steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps (default: one epoch).", min=1)] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 1,
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0)] = 2e-4,
-    batch_size: Annotated[int, typer.Option(min=1)] = 4,
-    grad_accum: Annotated[int, typer.Option(min=1)] = 4,
+    batch_size: Annotated[int, typer.Option(help="Examples per micro-batch (more on a GPU).", min=1)] = 1,
+    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.", min=1)] = 16,
     lora_r: Annotated[int, typer.Option(min=1)] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
 ) -> None:

@@ -31,7 +31,12 @@ _convert_lock = threading.Lock()
 
 
 def resolve_generator(name: str, models_dir: Path) -> Path:
-    """Return the folder of a loadable generator model, converting a bundled one on first use."""
+    """Return the folder of a loadable generator model, converting a bundled one on first use.
+
+    Everything that loads a generator comes here first: the libraries are made quiet and offline."""
+    from index.quiet import quiet_libraries
+
+    quiet_libraries()
     if name.startswith(BUNDLED_PREFIX):
         bundled = name.removeprefix(BUNDLED_PREFIX)
         if bundled not in BUNDLED_GENERATORS:

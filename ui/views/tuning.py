@@ -62,7 +62,7 @@ else:
             learning_rate = a.number_input("Learning rate", min_value=1e-6, max_value=1e-2, value=2e-4,
                                            format="%.0e", step=1e-5)
             lora_r = b.number_input("LoRA rank", min_value=1, max_value=256, value=16, key="tune_rank")
-            batch_size = c.number_input("Batch size", min_value=1, max_value=64, value=4, key="tune_batch")
+            batch_size = c.number_input("Batch size", min_value=1, max_value=64, value=1, key="tune_batch")
             steps = a.number_input("Steps (0: by length)", min_value=0, max_value=100_000, value=0, key="tune_steps")
             max_seq_len = b.number_input("Longest example (tokens)", min_value=64, max_value=8192, value=1024,
                                           key="tune_seq_len")
