@@ -23,7 +23,7 @@ demo: venv
 	$(BIN)/assistant --workspace $(WORKSPACE) ingest sample_docs
 	$(BIN)/assistant --workspace $(WORKSPACE) search "sprinkler protection at the Harbor Foods warehouse" -k 3
 	$(BIN)/assistant --workspace $(WORKSPACE) status
-	$(BIN)/assistant --workspace $(WORKSPACE) ask "How far is the nearest public hydrant from the Harbor Foods building?"
+	$(BIN)/assistant --workspace $(WORKSPACE) ask "How much anhydrous ammonia does the Harbor Foods refrigeration system hold?"
 
 test: venv
 	$(BIN)/ruff check .
