@@ -119,11 +119,6 @@ def fts_phrases(text: str) -> list[str]:
     return list(dict.fromkeys(phrases))
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression: the query's phrases (`fts_phrases`) OR'ed."""
-    return " OR ".join(fts_phrases(text))
-
-
 class Store:
     """SQLite (system of record) plus the FAISS file derived from it."""
 

@@ -104,7 +104,7 @@ def test_bm25_drops_phrases_in_half_the_chunks_or_more_and_keeps_the_ranking(tmp
     about zero, so it is left out of the query and the ranking stays the same."""
     import numpy as np
 
-    from index.store import MIN_CHUNKS_TO_PRUNE, Store, fts_query
+    from index.store import MIN_CHUNKS_TO_PRUNE, Store, fts_phrases
     from index.types import Chunk
 
     store = Store(tmp_path / "index.sqlite3", tmp_path / "vectors.faiss")
@@ -128,7 +128,7 @@ def test_bm25_drops_phrases_in_half_the_chunks_or_more_and_keeps_the_ranking(tmp
     assert store._weighted_phrases(['"warehouse"', '"roof"']) == ['"warehouse"', '"roof"']  # nothing else left
     every_phrase = store.db.execute(
         "SELECT rowid, -bm25(chunks_fts, 1.0, 0.5, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-        "ORDER BY s DESC LIMIT 10", (fts_query(query),)).fetchall()
+        "ORDER BY s DESC LIMIT 10", (" OR ".join(fts_phrases(query)),)).fetchall()
     pruned = store.bm25(query, 10)
     assert [row[0] for row in every_phrase] == [chunk for chunk, _ in pruned]
     assert pruned[0][0] == 7 * per_doc + 3 + 1
