@@ -425,12 +425,15 @@ def tune(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Adapter folder "
                                              "(default: <workspace>/adapters/<data>-<hash>).")] = None,
     steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps (default: one epoch).", min=1)] = None,
-    epochs: Annotated[int, typer.Option(min=1)] = 1,
-    learning_rate: Annotated[float, typer.Option("--lr", min=0.0)] = 2e-4,
-    batch_size: Annotated[int, typer.Option(help="Examples per micro-batch (more on a GPU).", min=1)] = 1,
-    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.", min=1)] = 16,
-    lora_r: Annotated[int, typer.Option(min=1)] = 16,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    epochs: Annotated[int | None, typer.Option(help="Passes over the data (default 1).", min=1)] = None,
+    learning_rate: Annotated[float | None, typer.Option("--lr", help="Peak learning rate (default 2e-4).",
+                                                        min=0.0)] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Examples per micro-batch (default 1; more on a GPU).",
+                                                   min=1)] = None,
+    grad_accum: Annotated[int | None, typer.Option(help="Micro-batches per optimizer step (default 16).",
+                                                   min=1)] = None,
+    lora_r: Annotated[int | None, typer.Option(help="LoRA rank (default 16; alpha is twice it).", min=1)] = None,
+    device: Annotated[str | None, typer.Option(help="auto (default), cpu or cuda.")] = None,
 ) -> None:
     """QLoRA-tune the generator on --data (4-bit NF4 base, LoRA on every linear layer); the adapter then
     answers at once with `assistant ask --adapter DIR`. `assistant tune dataset --out FILE` builds data."""
@@ -442,8 +445,10 @@ def tune(
     from assistant.tuning import tune as tune_adapter
     from finetune.qlora import TrainConfig
 
-    config = TrainConfig(max_steps=steps, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-                         grad_accum=grad_accum, lora_r=lora_r, lora_alpha=2 * lora_r, device=device)
+    given = {"max_steps": steps, "epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+             "grad_accum": grad_accum, "lora_r": lora_r, "lora_alpha": 2 * lora_r if lora_r else None,
+             "device": device}
+    config = TrainConfig(**{key: value for key, value in given.items() if value is not None})
     assistant = core()
     try:
         with RichTrainProgress() as bar:
@@ -479,10 +484,11 @@ def quantize(
     adapter: Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter merged in first.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder "
                                              "(default: <workspace>/models/<base>[-<adapter>]-awq-w4a16).")] = None,
-    calibration: Annotated[int, typer.Option(help="Workspace chunks used to calibrate AWQ.", min=1)] = 64,
+    calibration: Annotated[int | None, typer.Option(help="Workspace chunks used to calibrate AWQ (default 64).",
+                                                    min=1)] = None,
     group_size: Annotated[int | None, typer.Option(help="Weights per scale (default: the largest of 128/64/32 "
                                                    "dividing every layer).", min=8)] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str | None, typer.Option(help="auto (default), cpu or cuda.")] = None,
 ) -> None:
     """Merge an adapter into the base in full precision, then AWQ W4A16 (llm-compressor) calibrated on the
     workspace's chunks: a compressed-tensors folder SGLang serves (`assistant serve --backend sglang --model DIR`)."""
@@ -491,7 +497,8 @@ def quantize(
     from assistant.tuning import quantize as quantize_model
     from finetune.quantize import QuantizeConfig
 
-    config = QuantizeConfig(num_calibration_samples=calibration, group_size=group_size, device=device)
+    given = {"num_calibration_samples": calibration, "group_size": group_size, "device": device}
+    config = QuantizeConfig(**{key: value for key, value in given.items() if value is not None})
     assistant = core()
 
     def on_event(event: Any) -> None:

@@ -75,3 +75,18 @@ def test_tune_trains_an_adapter_and_prints_the_eval_losses(cli, tmp_path) -> Non
     assert card["hyperparameters"]["lora_r"] == 4 and card["hyperparameters"]["max_steps"] == 2
     assert card["data_hash"] and card["base_model"] == "bundled:SmolLM2-135M-Instruct"
     assert (adapter / "adapter_config.json").is_file()
+
+
+@pytest.mark.slow
+def test_quantize_writes_a_folder_and_prints_the_figures(cli, tmp_path) -> None:
+    """The wiring end to end on the sample workspace (few calibration chunks; the figures are checked in
+    test_finetune_quantize.py)."""
+    out = tmp_path / "smol-awq"
+    result = cli("quantize", "--out", str(out), "--calibration", "4")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "perplexity on" in text and "merged (float32)" in text and "quantized" in text
+    assert "W4A16 asymmetric, group size 32" in text and f"saved: {out}" in text
+    quant = json.loads((out / "config.json").read_text())["quantization_config"]
+    assert quant["config_groups"]["group_0"]["weights"]["group_size"] == 32
+    assert (out / "quantization_card.json").is_file()
