@@ -445,10 +445,9 @@ def tune(
     from assistant.tuning import tune as tune_adapter
     from finetune.qlora import TrainConfig
 
-    given = {"max_steps": steps, "epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
-             "grad_accum": grad_accum, "lora_r": lora_r, "lora_alpha": 2 * lora_r if lora_r else None,
-             "device": device}
-    config = TrainConfig(**{key: value for key, value in given.items() if value is not None})
+    config = TrainConfig(**given(max_steps=steps, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
+                                 grad_accum=grad_accum, lora_r=lora_r, lora_alpha=2 * lora_r if lora_r else None,
+                                 device=device))
     assistant = core()
     try:
         with RichTrainProgress() as bar:
@@ -497,8 +496,7 @@ def quantize(
     from assistant.tuning import quantize as quantize_model
     from finetune.quantize import QuantizeConfig
 
-    given = {"num_calibration_samples": calibration, "group_size": group_size, "device": device}
-    config = QuantizeConfig(**{key: value for key, value in given.items() if value is not None})
+    config = QuantizeConfig(**given(num_calibration_samples=calibration, group_size=group_size, device=device))
     assistant = core()
 
     def on_event(event: Any) -> None:
@@ -510,6 +508,11 @@ def quantize(
     except (TuningError, OSError) as exc:
         raise fail(str(exc)) from None
     _print_lines(format_quantize_result(result))
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options given on the command line (None: not given, the config's own default applies)."""
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def _print_lines(lines: list[str]) -> None:

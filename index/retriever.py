@@ -9,7 +9,7 @@ relevance gate downstream see both signals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from index.embeddings import Embedder
@@ -49,15 +49,15 @@ class Retriever:
             raise RetrievalError(f"unknown fusion {self.fusion!r}; known: {', '.join(FUSIONS)}")
         depth = max(self.candidates, k)
         wanted = [bool(query.strip()) and k > 0 for query in queries]
-        bm25_lists: Future[list[list[tuple[int, float]]]] | None = None
-        if mode == "hybrid":
-            # BM25 (SQLite) runs beside embedding and FAISS: both release the GIL.
-            bm25_lists = _BM25_POOL.submit(self._bm25_all, queries, wanted, depth)
+        # In hybrid mode BM25 (SQLite) runs beside embedding and FAISS: both release the GIL.
+        bm25_job = _BM25_POOL.submit(self._bm25_all, queries, wanted, depth) if mode == "hybrid" else None
         vectors = self.embedder.embed(list(queries)) if mode != "bm25" else [None] * len(queries)
-        if mode == "bm25":
+        if bm25_job is not None:
+            bm25_all = bm25_job.result()
+        elif mode == "bm25":
             bm25_all = self._bm25_all(queries, wanted, depth)
         else:
-            bm25_all = bm25_lists.result() if bm25_lists is not None else [[] for _ in queries]
+            bm25_all = [[] for _ in queries]
         results = []
         for query_wanted, vector, bm25 in zip(wanted, vectors, bm25_all, strict=True):
             if not query_wanted:

@@ -130,8 +130,7 @@ class Store:
         self._faiss: Any = None
         self._faiss_generation: int | None = None
         self._faiss_lock = threading.Lock()
-        self._phrase_counts: dict[str, int] = {}
-        self._phrase_counts_generation: int | None = None
+        self._phrase_counts: tuple[int, int, dict[str, int]] | None = None  # (generation, chunks, per phrase)
         if readonly and not self.db_path.exists():
             raise StoreError(f"no index at {self.db_path.parent} yet: run `assistant ingest PATH` first")
         if not readonly:
@@ -407,11 +406,10 @@ class Store:
         the index (100 ms and more at 100k chunks). Counts are cached per data generation. When every
         phrase is that common, all are kept."""
         generation = self.generation
-        if self._phrase_counts_generation != generation:
-            self._phrase_counts = {"": self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]}
-            self._phrase_counts_generation = generation
-        counts = self._phrase_counts
-        total = counts[""]
+        if self._phrase_counts is None or self._phrase_counts[0] != generation:
+            total_chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            self._phrase_counts = (generation, total_chunks, {})  # replaced whole: safe across threads
+        _, total, counts = self._phrase_counts
         if total < MIN_CHUNKS_TO_PRUNE:
             return phrases
         kept = []
