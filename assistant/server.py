@@ -3,7 +3,9 @@
 Serves what the HTTP engine and SGLang clients use: `POST /v1/chat/completions` (streamed as
 server-sent events ending in `data: [DONE]`, or whole), `GET /v1/models`, `GET /health` and
 `GET /health_generate`. Usage carries `prompt_tokens_details.cached_tokens` as SGLang reports it.
-Bad requests get OpenAI-style JSON errors with status 400.
+Structured output as OpenAI and SGLang take it: `response_format` of type `text`, `json_object` or
+`json_schema` (`{"name": ..., "schema": {...}, "strict": ...}`), or SGLang's top-level `regex`.
+Bad requests (an invalid schema or regex among them) get OpenAI-style JSON errors with status 400.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.engines import grammar
 from assistant.engines.base import Engine, EngineError, GenerationRequest, Usage
 
 DEFAULT_HOST = "127.0.0.1"
@@ -51,6 +54,30 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+class BadParameter(ValueError):
+    """A request that is well formed but cannot be served as asked."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class JsonSchemaFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    name: str | None = None
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None  # accepted; the schema is always enforced
+
+
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -63,6 +90,28 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(default=1, ge=1, le=1)
+    response_format: ResponseFormat | None = None
+    regex: str | None = None  # SGLang's extension: the answer matches this regular expression
+
+    def constraint(self) -> dict[str, Any]:
+        """The structured-output fields of the GenerationRequest; a contradiction raises BadParameter."""
+        fmt = self.response_format
+        given: dict[str, Any] = {}
+        if fmt is not None and fmt.type == "json_object":
+            given["json_object"] = True
+        elif fmt is not None and fmt.type == "json_schema":
+            if fmt.json_schema is None or fmt.json_schema.schema_ is None:
+                raise BadParameter(
+                    "response_format.json_schema.schema is required for type json_schema", "response_format.json_schema"
+                )
+            given["json_schema"] = fmt.json_schema.schema_
+        if self.regex is not None:
+            if given:
+                raise BadParameter(
+                    "give either response_format (json_object or json_schema) or regex, not both", "regex"
+                )
+            given["regex"] = self.regex
+        return given
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
@@ -158,12 +207,21 @@ def create_app(
     def chat_completions(body: ChatCompletionRequest) -> JSONResponse | StreamingResponse:
         messages = [{"role": m.role if m.role != "developer" else "system", "content": m.text()} for m in body.messages]
         stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+        try:
+            constraint = body.constraint()
+        except BadParameter as exc:
+            return error_json(str(exc), 400, param=exc.param)
         request = GenerationRequest(
             messages=messages,
             max_tokens=body.max_completion_tokens or body.max_tokens or default_max_tokens,
             temperature=default_temperature if body.temperature is None else body.temperature,
             stop=stops,
+            **constraint,
         )
+        try:
+            grammar.check(request)  # a bad schema or regex is the client's error, before any stream starts
+        except EngineError as exc:
+            return error_json(str(exc), 400, param="regex" if request.regex is not None else "response_format")
         try:
             prompt_tokens = engine.count_tokens(messages)
         except EngineError as exc:

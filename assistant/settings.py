@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     adapter: Path | None = None
     http_url: str = "http://127.0.0.1:30000"
     http_model: str = "default"
+    # The HTTP engine's context window in tokens; unset, the served model's max_model_len from /v1/models.
+    http_context_window: int | None = None
     api_key: str | None = None
     max_new_tokens: int = 256
     temperature: float = 0.0

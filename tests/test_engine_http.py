@@ -5,6 +5,7 @@ stalls) is needed; SGLang itself needs a GPU."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from assistant.engines import EngineError, GenerationRequest, build_engine, generate
@@ -94,6 +96,30 @@ def test_http_error_status_surfaces_the_server_message(local_server: str, settin
         generate(engine, bad)
 
 
+QUOTE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "quote": {"enum": ["bind", "decline", "refer"]},
+        "claims_2019": {"type": "integer", "minimum": 0, "maximum": 99},
+    },
+    "required": ["quote", "claims_2019"],
+}
+
+
+@pytest.mark.slow
+def test_constrained_requests_round_trip_through_our_server(local_server: str, settings) -> None:
+    engine = HttpEngine(settings, url=local_server)
+    question = messages("How many claims were there in policy year 2019? Answer in JSON.")
+    text, usage = generate(engine, GenerationRequest(messages=question, max_tokens=40, json_schema=QUOTE_SCHEMA))
+    answer = json.loads(text)
+    jsonschema.validate(answer, QUOTE_SCHEMA)
+    assert usage.completion_tokens > 0
+    text, _ = generate(engine, GenerationRequest(messages=question, max_tokens=8, regex=r"\d{1,2} claims"))
+    assert re.fullmatch(r"\d{1,2} claims", text), text
+    with pytest.raises(EngineError, match=r"HTTP 400.*invalid regex"):
+        generate(engine, GenerationRequest(messages=question, max_tokens=4, regex="(unclosed"))
+
+
 @pytest.mark.slow
 def test_api_key_is_sent_as_bearer_token(embedded_engine, settings) -> None:
     url, stop = start_in_thread(embedded_engine, api_key="s3cret")
@@ -133,6 +159,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.mode = "sglang-no-cache-field"
+        self.models_status = 200
         self.requests: list[dict[str, Any]] = []
         stand_in = self
 
@@ -141,7 +168,9 @@ class StandIn:
                 pass
 
             def do_GET(self) -> None:
-                if self.path == "/v1/models":
+                if self.path == "/v1/models" and stand_in.models_status != 200:
+                    self._json(stand_in.models_status, {"object": "error", "message": "loading"})
+                elif self.path == "/v1/models":
                     self._json(200, {"object": "list", "data": [{"id": "tuned", "max_model_len": 4096}]})
                 else:
                     self._json(200, {})
@@ -226,6 +255,48 @@ def test_cached_tokens_absent_or_null_means_zero(stand_in: StandIn, settings, mo
     assert sent["body"]["stop"] == ["\n\n"]
     assert sent["headers"]["Authorization"] == "Bearer k"
     assert engine.context_window == 4096  # max_model_len from /v1/models
+
+
+@pytest.mark.parametrize(
+    ("fields", "sent"),
+    [
+        (
+            {"json_schema": QUOTE_SCHEMA},
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": QUOTE_SCHEMA}}},
+        ),
+        ({"json_object": True}, {"response_format": {"type": "json_object"}}),
+        ({"regex": r"\d{3}-\d{4}"}, {"regex": r"\d{3}-\d{4}"}),
+        ({}, {}),
+    ],
+)
+def test_constraints_are_sent_as_sglang_takes_them(stand_in: StandIn, settings, fields: dict, sent: dict) -> None:
+    engine = HttpEngine(settings, url=stand_in.url)
+    generate(engine, GenerationRequest(messages=[{"role": "user", "content": "q"}], **fields))
+    body = stand_in.requests[-1]["body"]
+    assert {key: body[key] for key in ("response_format", "regex") if key in body} == sent
+
+
+def test_two_constraints_at_once_are_refused_before_sending(stand_in: StandIn, settings) -> None:
+    engine = HttpEngine(settings, url=stand_in.url)
+    request = GenerationRequest(messages=[{"role": "user", "content": "q"}], json_object=True, regex="a+")
+    with pytest.raises(EngineError, match="at most one"):
+        generate(engine, request)
+    assert stand_in.requests == []
+
+
+def test_context_window_setting_wins_over_the_server(stand_in: StandIn, settings) -> None:
+    engine = HttpEngine(settings.model_copy(update={"http_context_window": 2048}), url=stand_in.url)
+    assert engine.context_window == 2048
+    assert HttpEngine(settings, url=stand_in.url, context_window=1024).context_window == 1024
+
+
+def test_context_window_is_asked_again_after_the_server_failed_to_say(stand_in: StandIn, settings) -> None:
+    stand_in.models_status = 503
+    engine = HttpEngine(settings, url=stand_in.url)
+    assert engine.context_window == 8192  # the default, not kept
+    stand_in.models_status = 200
+    assert engine.context_window == 4096
+    assert engine.model_id() == "tuned"
 
 
 def test_server_error_message_is_surfaced(stand_in: StandIn, settings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class EngineError(RuntimeError):
@@ -35,6 +35,15 @@ class GenerationRequest:
     max_tokens: int = 256
     temperature: float = 0.0  # 0 means greedy
     stop: list[str] = field(default_factory=list)
+    # Structured output, at most one of the three (as SGLang's `response_format` / `regex`):
+    json_schema: dict[str, Any] | None = None  # the output is JSON valid against this schema
+    json_object: bool = False  # the output is one JSON object (any keys)
+    regex: str | None = None  # the output matches this regular expression
+
+    @property
+    def constrained(self) -> bool:
+        """Whether decoding is constrained to a schema, JSON or a pattern."""
+        return self.json_schema is not None or self.json_object or self.regex is not None
 
 
 @dataclass

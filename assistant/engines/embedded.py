@@ -1,11 +1,12 @@
 """The embedded engine: the generator run in-process with transformers on CPU.
 
 Owns model loading (the resolved folder, an optional LoRA adapter merged in through peft), the
-token-by-token decode loop with its KV buffers, prompt-prefix reuse through `PrefixCache`, and
-incremental text streaming. Llama-family models (SmolLM2 among them) run through a lean forward
-pass over the model's own weights: fused projections, KV written in place into a preallocated
-buffer, logits for the last position only. Its results equal the transformers forward pass; any
-other architecture runs through the transformers forward pass itself.
+token-by-token decode loop with its KV buffers, prompt-prefix reuse through `PrefixCache`, structured
+output (a JSON schema, any JSON object or a regex through xgrammar: logits masked each step, the tokens
+the grammar forces fed in one forward pass), and incremental text streaming. Llama-family models
+(SmolLM2 among them) run through a lean forward pass over the model's own weights: fused projections,
+KV written in place into a preallocated buffer, logits for the last position only. Its results equal
+the transformers forward pass; any other architecture runs through the transformers forward pass itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage
+from assistant.engines.grammar import Constraint, Grammars
 from assistant.engines.prefix_cache import KV, PrefixCache, as_layers
 from assistant.models import resolve_generator
 
@@ -46,6 +48,7 @@ class EmbeddedEngine:
         dtype: str | None = None,
         adapter: Path | str | None = None,
         num_threads: int | None = None,
+        jump_forward: bool = True,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -80,8 +83,11 @@ class EmbeddedEngine:
         )
         self._lock = threading.Lock()  # one generation at a time (released from whichever thread ends it)
         self._tokenizer_lock = threading.Lock()  # the Rust tokenizer is not safe for concurrent calls
+        # Structured output: built on the first constrained request, shared by variants.
+        self.grammars = Grammars(self.tokenizer, _logits_width(self.model), self.stop_token_ids, self._tokenizer_lock)
+        self.jump_forward = jump_forward  # feed the tokens a grammar forces in one forward pass
 
-    def variant(self, *, enable_prefix_cache: bool) -> EmbeddedEngine:
+    def variant(self, *, enable_prefix_cache: bool, jump_forward: bool | None = None) -> EmbeddedEngine:
         """The same loaded model with its own prefix cache (or none); generation stays serialized."""
         other = copy.copy(self)
         other.prefix_cache = (
@@ -89,6 +95,8 @@ class EmbeddedEngine:
             if enable_prefix_cache
             else None
         )
+        if jump_forward is not None:
+            other.jump_forward = jump_forward
         return other
 
     # --- Engine protocol -------------------------------------------------------------------------
@@ -128,12 +136,15 @@ class EmbeddedEngine:
             raise EngineError(
                 f"the prompt takes {len(ids)} tokens, more than the model's context window of {self.context_window}"
             )
+        grammar = self.grammars.start(request)  # a bad schema or regex fails here, before any forward pass
         with self._lock:
-            yield from self._generate(ids, request, started)
+            yield from self._generate(ids, request, started, grammar)
 
     # --- the decode loop -------------------------------------------------------------------------
 
-    def _generate(self, ids: list[int], request: GenerationRequest, started: float) -> Iterator[StreamEvent]:
+    def _generate(
+        self, ids: list[int], request: GenerationRequest, started: float, grammar: Constraint | None = None
+    ) -> Iterator[StreamEvent]:
         # No inference_mode around the loop: it is thread-local state, and a server may resume this
         # generator on another thread between pieces. Each forward pass enters it instead.
         max_new = max(0, min(request.max_tokens, self.context_window - len(ids)))
@@ -147,27 +158,48 @@ class EmbeddedEngine:
         text = IncrementalText(self.tokenizer, request.stop)
         finish = "length"
         first_text_at: float | None = None
-        logits = _forward(runner, ids[cached:])
+        jump = grammar is not None and self.jump_forward
+        # What a grammar forces before the model picks anything (`{"quote":"`) rides along with the prompt.
+        feed = grammar.forced(max_new) if grammar is not None and jump else []
+        usage.completion_tokens = len(feed)
+        logits = _forward(runner, ids[cached:] + feed)
         if self.prefix_cache is not None:
             # The prompt's KV is complete and never written again: keep it for the next request.
             self.prefix_cache.store(ids, runner.prompt_kv(len(ids)))
-        for step in range(max_new):
+        fresh = True  # the logits already follow `feed`
+        while True:
+            for fed in feed:  # stream the new tokens before their forward pass
+                with self._tokenizer_lock:
+                    piece = text.push(fed)
+                if piece:
+                    if first_text_at is None:
+                        first_text_at = time.perf_counter()
+                    yield StreamEvent(text=piece)
+                if text.stopped:
+                    break
+            if text.stopped or (grammar is not None and grammar.must_stop()):
+                finish = "stop"
+                break
+            if usage.completion_tokens >= max_new:
+                break
+            if not fresh:
+                logits = _forward(runner, feed)
+            fresh = False
+            if grammar is not None:
+                grammar.mask(logits)  # the end of turn is allowed only where the grammar can end
             token = _pick(logits, request.temperature)
             usage.completion_tokens += 1
             if token in self.stop_token_ids:
                 finish = "stop"
                 break
-            with self._tokenizer_lock:
-                piece = text.push(token)
-            if piece:
-                if first_text_at is None:
-                    first_text_at = time.perf_counter()
-                yield StreamEvent(text=piece)
-            if text.stopped:
-                finish = "stop"
-                break
-            if step + 1 < max_new:
-                logits = _forward(runner, [token])
+            feed = [token]
+            if grammar is not None:
+                grammar.accept(token)
+                if jump:
+                    # The continuation the grammar forces after this token goes in the same forward pass.
+                    forced = grammar.forced(max_new - usage.completion_tokens)
+                    feed += forced
+                    usage.completion_tokens += len(forced)
         piece = text.flush()
         if piece:
             first_text_at = first_text_at or time.perf_counter()
@@ -454,6 +486,13 @@ def _stop_token_ids(tokenizer: Any, model: Any) -> set[int]:
     vocab = tokenizer.get_vocab()
     ids.update(vocab[token] for token in END_OF_TURN_TOKENS if token in vocab)
     return ids
+
+
+def _logits_width(model: Any) -> int:
+    """How many logits the model gives per position (may exceed the tokenizer's vocabulary: padding)."""
+    head = model.get_output_embeddings()
+    weight = getattr(head, "weight", None)
+    return int(weight.shape[0]) if weight is not None else int(model.config.vocab_size)
 
 
 def _forward(runner: Any, ids: list[int]) -> torch.Tensor:

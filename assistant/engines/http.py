@@ -2,7 +2,10 @@
 
 Owns the wire protocol: streamed `/v1/chat/completions` (server-sent events ending in `[DONE]`),
 usage with SGLang's `prompt_tokens_details.cached_tokens` (absent or null means 0), client-side time
-to first token, and turning transport and HTTP failures into one-line `EngineError`s.
+to first token, structured output sent as SGLang takes it (`response_format` with a JSON schema or
+`json_object`, or a top-level `regex`), and turning transport and HTTP failures into one-line `EngineError`s.
+The context window is the `http_context_window` setting, else the served model's `max_model_len` from
+`/v1/models` (SGLang reports it there), else 8,192 tokens.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage
+from assistant.engines.grammar import constraint
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -41,7 +45,7 @@ class HttpEngine:
         self.url = (url or settings.http_url).rstrip("/")
         self.model = model or settings.http_model
         self.api_key = api_key if api_key is not None else settings.api_key
-        self._context_window = context_window or getattr(settings, "context_window", None)
+        self._context_window = context_window or settings.http_context_window
         self.timeout = httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
         )
@@ -73,6 +77,7 @@ class HttpEngine:
         }
         if request.stop:
             body["stop"] = request.stop
+        body.update(_constraint_fields(request))
         started = time.perf_counter()
         first_text_at: float | None = None
         usage_data: dict[str, Any] | None = None
@@ -137,7 +142,9 @@ class HttpEngine:
             return int(self._context_window)
         served = self._served_model()
         length = (served.get("max_model_len") or served.get("context_length")) if served else None
-        self._context_window = int(length) if length else DEFAULT_CONTEXT_WINDOW
+        if not length:
+            return DEFAULT_CONTEXT_WINDOW  # not kept: a server that was down is asked again next time
+        self._context_window = int(length)
         return self._context_window
 
     def model_id(self) -> str:
@@ -164,20 +171,22 @@ class HttpEngine:
             return False
 
     def _served_model(self) -> dict[str, Any] | None:
-        """The server's `/v1/models` entry for our model (or its first one), fetched once."""
+        """The server's `/v1/models` entry for our model (or its first one), fetched once it answers."""
         with self._lock:
             if self._served is not None:
                 return self._served or None
-            self._served = {}
             try:
                 response = self._client.get(f"{self.url}/v1/models", timeout=self.settings.connect_timeout)
-                data = response.json().get("data") or [] if response.is_success else []
+                if not response.is_success:
+                    return None  # asked again next time
+                data = response.json().get("data") or []
             except (httpx.HTTPError, ValueError, AttributeError):
+                return None
+            if not isinstance(data, list):
                 data = []
             match = [m for m in data if isinstance(m, dict) and m.get("id") == self.model]
             entries = match or [m for m in data if isinstance(m, dict)]
-            if entries:
-                self._served = entries[0]
+            self._served = entries[0] if entries else {}
             return self._served or None
 
     def _local_tokenizer(self) -> Any:
@@ -203,6 +212,20 @@ class HttpEngine:
             except Exception:
                 self._tokenizer = None
         return self._tokenizer
+
+
+def _constraint_fields(request: GenerationRequest) -> dict[str, Any]:
+    """The request body fields of a structured-output request, as SGLang (and OpenAI, but for regex) take them."""
+    found = constraint(request)  # at most one of the three; never loads xgrammar
+    if found is None:
+        return {}
+    kind, _ = found
+    if kind == "json_schema":
+        schema = {"name": "answer", "schema": request.json_schema}
+        return {"response_format": {"type": "json_schema", "json_schema": schema}}
+    if kind == "json_object":
+        return {"response_format": {"type": "json_object"}}
+    return {"regex": request.regex}
 
 
 def _sse_data(lines: Iterator[str]) -> Iterator[str]:
