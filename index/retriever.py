@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from index.embeddings import Embedder
-from index.store import Store
+from index.store import Scope, Store
 from index.types import ScoredChunk
 
 MODES = ("hybrid", "dense", "bm25")
@@ -37,25 +37,27 @@ class Retriever:
     candidates: int = 50
     fusion: str = "score"
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[ScoredChunk]:
-        """The `k` best chunks for `query`, best first."""
-        return self.search_many([query], k, mode)[0]
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", scope: str | None = None) -> list[ScoredChunk]:
+        """The `k` best chunks for `query`, best first; with `scope` (see `resolve`), that submission's only."""
+        return self.search_many([query], k, mode, scope)[0]
 
-    def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "hybrid") -> list[list[ScoredChunk]]:
+    def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "hybrid",
+                    scope: str | None = None) -> list[list[ScoredChunk]]:
         """Search a batch: the queries are embedded together in one call."""
         if mode not in MODES:
             raise RetrievalError(f"unknown search mode {mode!r}; known: {', '.join(MODES)}")
         if self.fusion not in FUSIONS:
             raise RetrievalError(f"unknown fusion {self.fusion!r}; known: {', '.join(FUSIONS)}")
+        scoped = self.resolve(scope) if scope is not None else None
         depth = max(self.candidates, k)
         wanted = [bool(query.strip()) and k > 0 for query in queries]
         # In hybrid mode BM25 (SQLite) runs beside embedding and FAISS: both release the GIL.
-        bm25_job = _BM25_POOL.submit(self._bm25_all, queries, wanted, depth) if mode == "hybrid" else None
+        bm25_job = _BM25_POOL.submit(self._bm25_all, queries, wanted, depth, scoped) if mode == "hybrid" else None
         vectors = self.embedder.embed(list(queries)) if mode != "bm25" else [None] * len(queries)
         if bm25_job is not None:
             bm25_all = bm25_job.result()
         elif mode == "bm25":
-            bm25_all = self._bm25_all(queries, wanted, depth)
+            bm25_all = self._bm25_all(queries, wanted, depth, scoped)
         else:
             bm25_all = [[] for _ in queries]
         results = []
@@ -63,16 +65,27 @@ class Retriever:
             if not query_wanted:
                 results.append([])
                 continue
-            dense = self.store.dense(vector, depth) if mode != "bm25" else []
+            dense = self.store.dense(vector, depth, scoped) if mode != "bm25" else []
             cosines = dict(dense)
             if vector is not None:
                 missing = [chunk for chunk, _ in bm25 if chunk not in cosines]
-                cosines.update(self.store.dense_scores(vector, missing))
+                cosines.update(self.store.dense_scores(vector, missing, scoped))
             results.append(self._fuse(dense, bm25, cosines, k, mode))
         return results
 
-    def _bm25_all(self, queries: Sequence[str], wanted: Sequence[bool], depth: int) -> list[list[tuple[int, float]]]:
-        return [self.store.bm25(query, depth) if ok else [] for query, ok in zip(queries, wanted, strict=True)]
+    def resolve(self, scope: str) -> Scope:
+        """The documents of a scope: a submission's name (its folder's name) or a path (absolute, or relative
+        to the current folder) to documents or a folder of them."""
+        resolved = self.store.resolve_scope(scope)
+        if resolved is None:
+            known = sorted({submission.name for submission in self.store.submissions()})
+            raise RetrievalError(f"no submission or ingested document matches scope {scope!r}; known submissions: "
+                                 + (", ".join(known) or "none (nothing is ingested)"))
+        return resolved
+
+    def _bm25_all(self, queries: Sequence[str], wanted: Sequence[bool], depth: int,
+                  scope: Scope | None = None) -> list[list[tuple[int, float]]]:
+        return [self.store.bm25(query, depth, scope) if ok else [] for query, ok in zip(queries, wanted, strict=True)]
 
     def _fuse(self, dense: list[tuple[int, float]], bm25: list[tuple[int, float]], cosines: dict[int, float],
               k: int, mode: str) -> list[ScoredChunk]:

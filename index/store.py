@@ -10,6 +10,7 @@ stale (a crash, or an ingest still running) rebuilds it in memory from SQLite.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -17,12 +18,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from index.chunking import search_title
-from index.types import Chunk
+from index.types import Chunk, Submission
 
 SCHEMA = """
 BEGIN IMMEDIATE;
@@ -66,6 +67,7 @@ STOPWORDS = frozenset((
 
 
 MIN_CHUNKS_TO_PRUNE = 1000  # below this, BM25 queries are cheap whatever their terms
+_SCOPE_LOCK = threading.Lock()
 
 
 class StoreError(RuntimeError):
@@ -87,6 +89,29 @@ class DocumentRecord:
     chunks: int
     status: str
     ingested_at: float
+
+
+@dataclass
+class Scope:
+    """The documents a search is limited to (see `Store.resolve_scope`), with their chunks' ids."""
+
+    label: str  # the scope as given
+    paths: tuple[str, ...]  # the documents' paths as ingested
+    chunk_ids: frozenset[int]
+    _search_params: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def search_params(self) -> Any:
+        """FAISS search parameters selecting this scope's chunk ids (built once; the selector is kept alive
+        here, since the parameters hold only a pointer to it)."""
+        with _SCOPE_LOCK:  # built once: a second build would free the selector a search may be using
+            if self._search_params is None:
+                import faiss
+                import numpy as np
+
+                selector = faiss.IDSelectorBatch(np.fromiter(sorted(self.chunk_ids), dtype="int64",
+                                                             count=len(self.chunk_ids)))
+                self._search_params = (faiss.SearchParameters(sel=selector), selector)
+            return self._search_params[0]
 
 
 @dataclass(frozen=True)
@@ -131,6 +156,7 @@ class Store:
         self._faiss_generation: int | None = None
         self._faiss_lock = threading.Lock()
         self._phrase_counts: tuple[int, int, dict[str, int]] | None = None  # (generation, chunks, per phrase)
+        self._scopes: tuple[int, dict[tuple[str, str], Scope | None]] = (-1, {})  # (generation, by scope, cwd)
         if readonly and not self.db_path.exists():
             raise StoreError(f"no index at {self.db_path.parent} yet: run `assistant ingest PATH` first")
         if not readonly:
@@ -261,6 +287,46 @@ class Store:
         ).fetchone()
         return DocumentRecord(*row) if row else None
 
+    def submissions(self) -> list[Submission]:
+        """The submissions of the workspace: documents grouped by the folder they lie in, by name then folder."""
+        rows = self.db.execute("SELECT path, chunks FROM documents ORDER BY path").fetchall()
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for path, chunks in rows:
+            groups.setdefault(os.path.dirname(path), []).append((path, chunks))
+        found = [Submission(os.path.basename(folder), folder, tuple(path for path, _ in items),
+                            sum(chunks for _, chunks in items)) for folder, items in groups.items()]
+        return sorted(found, key=lambda submission: (submission.name, submission.folder))
+
+    def resolve_scope(self, scope: str) -> Scope | None:
+        """The documents a scope names, or None when it names none.
+
+        A scope is a submission's name (the documents whose folder has that name) or a path, absolute or
+        relative to the current folder (the documents at it or under it). Cached per data generation."""
+        generation = self.generation
+        if self._scopes[0] != generation or len(self._scopes[1]) > 64:
+            self._scopes = (generation, {})  # replaced whole: safe across threads
+        key = (scope, os.getcwd())
+        cache = self._scopes[1]
+        if key not in cache:
+            cache[key] = self._resolve_scope(scope)
+        return cache[key]
+
+    def _resolve_scope(self, scope: str) -> Scope | None:
+        paths = [row[0] for row in self.db.execute("SELECT path FROM documents ORDER BY path")]
+        name = scope.rstrip("/" + os.sep)
+        chosen = [path for path in paths if os.path.basename(os.path.dirname(path)) == name] if name else []
+        if not chosen and scope.strip():
+            roots = {os.path.abspath(os.path.expanduser(scope))}
+            roots.add(os.path.realpath(next(iter(roots))))
+            prefixes = tuple(root.rstrip(os.sep) + os.sep for root in roots)
+            chosen = [path for path in paths if path in roots or path.startswith(prefixes)]
+        if not chosen:
+            return None
+        ids = self.db.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE d.path IN (SELECT value FROM json_each(?))", (json.dumps(chosen),)).fetchall()
+        return Scope(scope, tuple(chosen), frozenset(row[0] for row in ids))
+
     def touch_document(self, path: str, mtime: float) -> None:
         """Record a new mtime for a document whose content did not change."""
         with self.transaction() as db:
@@ -382,18 +448,27 @@ class Store:
         rows = self.db.execute(self._CHUNK_SELECT + "ORDER BY d.path, c.page, c.position").fetchall()
         return [Chunk(*row) for row in rows]
 
-    def bm25(self, query: str, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, score) by FTS5 BM25, best first; higher score is better."""
+    def bm25(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
+        """(chunk id, score) by FTS5 BM25, best first; higher score is better. With `scope`, its chunks only
+        (scored as in the whole index)."""
         phrases = fts_phrases(query)
         if not phrases:
             return []
         expression = " OR ".join(self._weighted_phrases(phrases))
         try:
-            rows = self.db.execute(
-                "SELECT rowid, bm25(chunks_fts, 1.0, 0.5, 0.3) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY rank LIMIT ?",
-                (expression, limit),
-            ).fetchall()
+            if scope is None:
+                rows = self.db.execute(
+                    "SELECT rowid, bm25(chunks_fts, 1.0, 0.5, 0.3) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
+                    "ORDER BY rank LIMIT ?",
+                    (expression, limit),
+                ).fetchall()
+            else:
+                rows = self.db.execute(
+                    "SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5, 0.3) AS rank FROM chunks_fts f "
+                    "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
+                    "WHERE chunks_fts MATCH ? AND d.path IN (SELECT value FROM json_each(?)) ORDER BY rank LIMIT ?",
+                    (expression, json.dumps(scope.paths), limit),
+                ).fetchall()
         except sqlite3.OperationalError:
             return []
         return [(row[0], -float(row[1])) for row in rows]
@@ -403,16 +478,24 @@ class Store:
 
         FTS5's BM25 clamps the IDF of a phrase found in half the chunks or more to about zero, so
         dropping it changes no score that matters, while OR-matching it would make FTS5 score most of
-        the index (100 ms and more at 100k chunks). Counts are cached per data generation. When every
-        phrase is that common, all are kept."""
+        the index (100 ms and more at 100k chunks). When every phrase is that common, all are kept."""
+        total, counts = self.phrase_counts(phrases)
+        if total < MIN_CHUNKS_TO_PRUNE:
+            return phrases
+        kept = [phrase for phrase in phrases if counts[phrase] * 2 < total]
+        return kept or phrases
+
+    def phrase_counts(self, phrases: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """(chunks in the index, chunks matching each FTS5 phrase), cached per data generation.
+
+        Phrases are FTS5 syntax (`'"sprinkler"'`); the porter tokenizer stems them, so "sprinklers"
+        counts the chunks that say "sprinkler". A phrase FTS5 cannot parse counts 0."""
         generation = self.generation
         if self._phrase_counts is None or self._phrase_counts[0] != generation:
             total_chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
             self._phrase_counts = (generation, total_chunks, {})  # replaced whole: safe across threads
         _, total, counts = self._phrase_counts
-        if total < MIN_CHUNKS_TO_PRUNE:
-            return phrases
-        kept = []
+        found = {}
         for phrase in phrases:
             key = phrase.lower()
             if key not in counts:
@@ -421,9 +504,8 @@ class Store:
                         "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (phrase,)).fetchone()[0]
                 except sqlite3.OperationalError:
                     counts[key] = 0
-            if counts[key] * 2 < total:
-                kept.append(phrase)
-        return kept or phrases
+            found[phrase] = counts[key]
+        return total, found
 
     # ---- FAISS ------------------------------------------------------------------------------
 
@@ -484,24 +566,33 @@ class Store:
         with self.transaction() as db:
             self._set_meta(db, "faiss_generation", str(generation))
 
-    def dense(self, vector: Any, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine) by FAISS inner product over normalized vectors, best first."""
+    def dense(self, vector: Any, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
+        """(chunk id, cosine) by FAISS inner product over normalized vectors, best first. With `scope`, its
+        chunks only: FAISS skips the others (an ID selector), so as many come back as the scope holds."""
         import numpy as np
 
         index = self.faiss_index()
         if index.ntotal == 0:
             return []
-        scores, ids = index.search(np.asarray(vector, dtype="float32").reshape(1, -1), min(limit, index.ntotal))
+        query = np.asarray(vector, dtype="float32").reshape(1, -1)
+        if scope is None:
+            scores, ids = index.search(query, min(limit, index.ntotal))
+        else:
+            wanted = min(limit, len(scope.chunk_ids), index.ntotal)
+            if wanted == 0:
+                return []
+            scores, ids = index.search(query, wanted, params=scope.search_params())
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
-    def dense_scores(self, vector: Any, ids: Sequence[int]) -> dict[int, float]:
-        """Exact cosine of `vector` with the stored vectors of `ids` (those missing from the index are left out)."""
+    def dense_scores(self, vector: Any, ids: Sequence[int], scope: Scope | None = None) -> dict[int, float]:
+        """Exact cosine of `vector` with the stored vectors of `ids` (those missing from the index, or outside
+        `scope`, are left out)."""
         import numpy as np
 
         index = self.faiss_index()
         query = np.asarray(vector, dtype="float32").reshape(-1)
         scores = {}
-        for chunk in ids:
+        for chunk in ids if scope is None else [chunk for chunk in ids if chunk in scope.chunk_ids]:
             try:
                 stored = index.reconstruct(int(chunk))
             except RuntimeError:

@@ -51,3 +51,13 @@ class ScoredChunk:
     ranks: dict[str, int] = field(default_factory=dict)  # e.g. {"dense": 1, "bm25": 4}
     dense_score: float | None = None  # cosine similarity, when the dense retriever found it
     bm25_score: float | None = None  # FTS5 bm25 (higher is better here), when BM25 found it
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The documents of one insured: those lying directly in one folder (named after the insured)."""
+
+    name: str  # the folder's name, e.g. "harbor-foods"
+    folder: str  # the folder's absolute path
+    documents: tuple[str, ...]  # the documents' paths as ingested, sorted
+    chunks: int  # chunks of those documents in the index
