@@ -1,40 +1,46 @@
-"""The answering pipeline: retrieve, gate on relevance, lay out the prompt, generate, check citations.
+"""The answering pipeline: retrieve, select evidence, decide answerability, generate under the answer
+schema, verify, and give the user a verified answer, a labelled quote, or the decline.
 
-`Answerer.stream(question, history)` yields the answer's text pieces as they are generated and,
-last, the finished `Answer`; `Answerer.answer` runs the same to completion. `Conversation` keeps
-the turns of a chat. Both the CLI and the Streamlit page use these through `assistant.app`.
+`Answerer.stream(question, history, scope=...)` yields draft text pieces of the model's answer as they
+are generated (a consumer shows them as a draft, never as the answer) and, last, the finished `Answer`,
+whose `kind` says what the user gets:
 
-Retrieval with a conversation: a follow-up ("what about its sprinklers?", "and the loss ratio?": a
-question that names no subject of its own, see `names`) is searched together with the last user
-turns, so it finds the insured the conversation is about; a question that names its subject ("what
-is the PML for the Meridian plant?") is searched alone, so a change of subject finds the new one.
+- "answer": the model's answer verified against the quotes it copied (`assistant.verification`);
+- "quote": the model's answer did not verify, or could not be read: the best evidence is shown verbatim,
+  labelled as a quote, with its insured, file and location; the draft is kept in `Answer.draft`;
+- "declined": "The documents do not contain this information.", when nothing relevant is retrieved or
+  the evidence does not answer the question (`assistant.answerability`); the model is not called.
 
-The relevance gate: when no retrieved chunk reaches `min_dense_score` cosine similarity, and no
-top-3 BM25 hit at least half that similar contains an identifier of the question ("MP-24-03"), the
-documents are taken not to cover the question: the no-answer text is returned and the model is not
-called. Otherwise the sources are the hits that reach `min_dense_score`, or are top-3 BM25 hits at
-least half as similar. Measured on sample_docs/eval/questions.jsonl: every answerable question's
-best cosine is 0.29 or more and keeps at least 3 sources; off-topic questions ("capital of France",
-"sourdough recipe") score under 0.2. In-domain questions the documents cannot answer ("what is the
-earthquake deductible?") score like answerable ones (0.47-0.67), so no retrieval threshold can tell
-them apart: those go to the model, which is told to say the documents do not contain it.
+Steps: the retrieval query (a follow-up is searched with the last user turns, so "what about its
+sprinklers?" finds the insured the conversation is about); the off-topic gate (no chunk near the
+question at all: `covers`); the sources laid out for prefix caching (`assistant.prompts`); the evidence
+units of those sources ranked (`assistant.evidence`); the answerability gate, limited to the
+submission the question names or the `scope` given; then generation constrained to the answer schema
+with the usable units as the only quotable evidence (`assistant.answer_schema`), and verification.
+An engine that ignores the schema still gets its prose checked marker by marker (`assistant.citations`).
 
 Fitting the context window: the prompt keeps at most `max_history` earlier messages (8) and must
-leave `max_tokens` free. The oldest exchanges go first, then the weakest sources (by retrieval
-score), counted with the engine's own tokenizer.
+leave `max_tokens` (and room for the quote list) free. The oldest exchanges go first, then the weakest
+sources (by retrieval score), counted with the engine's own tokenizer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePath
 
-from assistant.citations import check_citations, infer_citations, strip_markers
+from assistant.answer_schema import AnswerStream, QuotedEvidence, answer_schema, parse_answer, render
+from assistant.answerability import assess, named_submission
+from assistant.citations import check_citations, citation_for, infer_citations, strip_markers
 from assistant.engines.base import Engine, GenerationRequest, Usage
-from assistant.prompts import NO_ANSWER_TEXT, build_messages
-from assistant.types import Answer
-from index.types import ScoredChunk
+from assistant.evidence import Evidence, EvidenceRanker, Question, candidates
+from assistant.prompts import NO_ANSWER_TEXT, build_messages, submission_of
+from assistant.types import Answer, Citation
+from assistant.verification import Verdict, quote_in_source, verify_claim
+from index.types import Chunk, ScoredChunk
 
 SearchMany = Callable[[Sequence[str], int], list[list[ScoredChunk]]]
 Message = dict[str, str]
@@ -159,14 +165,32 @@ def _is_factory(engine: object) -> bool:
     return callable(engine) and not hasattr(engine, "stream")
 
 
+QUOTES_SHOWN = 2
+EVIDENCE_POOL = 10  # passages whose units are ranked as evidence
+PROMPT_SOURCES = 3  # passages the model is given: those holding the best evidence first
+EVIDENCE_TOKENS = 320  # room kept in the prompt for the list of quotes
+SUBMISSION_NAMES_TTL = 30.0  # seconds the submissions' names are reused before being read again
+
+
+def quote_text(citation: Citation) -> str:
+    """How a quote is shown: labelled, with the insured, the file and the location."""
+    where = f"{citation.submission} / {citation.file_name}" if citation.submission else citation.file_name
+    return f'Quote from {where}, {citation.location} [{citation.number}]: "{citation.quote}"'
+
+
 class Answerer:
     """Grounded answers from one engine over one retriever."""
 
     def __init__(self, engine: Engine | Callable[[], Engine], search_many: SearchMany, *, top_k: int = 5,
                  max_new_tokens: int = 256, temperature: float = 0.0, min_dense_score: float = 0.25,
-                 context_limit: int | None = None, max_history: int = 8) -> None:
+                 context_limit: int | None = None, max_history: int = 8,
+                 ranker: EvidenceRanker | None = None,
+                 submissions: Callable[[], dict[str, set[str]]] | None = None,
+                 structured: bool = True) -> None:
         """`engine` may be a factory: it is then called on the first question that needs the model,
-        so a question the documents do not cover is answered without loading one."""
+        so a question the documents do not cover is answered without loading one. `ranker` ranks the
+        evidence; `submissions` gives each submission's distinctive name words (for the question that
+        names its insured). `structured` asks for the answer schema (off: free prose with markers)."""
         self._engine: Engine | None = None if _is_factory(engine) else engine  # type: ignore[assignment]
         self._engine_factory = engine if _is_factory(engine) else None
         self.search_many = search_many
@@ -176,6 +200,10 @@ class Answerer:
         self.min_dense_score = min_dense_score
         self.context_limit = context_limit
         self.max_history = max_history
+        self.ranker = ranker
+        self._submissions = submissions
+        self._names: tuple[float, dict[str, set[str]]] | None = None
+        self.structured = structured
 
     @property
     def engine(self) -> Engine:
@@ -202,12 +230,26 @@ class Answerer:
         """What is searched: a follow-up together with the last user turns, any other question alone."""
         return retrieval_query(question, history) if is_follow_up(question, history) else question.strip()
 
-    def retrieve(self, question: str, history: Sequence[Message] = (), k: int | None = None) -> list[ScoredChunk]:
+    def retrieve(self, question: str, history: Sequence[Message] = (), k: int | None = None,
+                 scope: str | None = None) -> list[ScoredChunk]:
         """The `k` best chunks for the question, with the conversation in mind; best first."""
-        return self.search_many([self.search_query(question, history)], k or self.top_k)[0]
+        return self._search(self.search_query(question, history), k or self.top_k, scope)
+
+    def _search(self, query: str, k: int, scope: str | None) -> list[ScoredChunk]:
+        if scope is None:
+            return self.search_many([query], k)[0]
+        return self.search_many([query], k, scope)[0]  # type: ignore[call-arg]
+
+    def submission_names(self) -> dict[str, set[str]]:
+        if self._submissions is None:
+            return {}
+        now = time.monotonic()
+        if self._names is None or now - self._names[0] > SUBMISSION_NAMES_TTL:
+            self._names = (now, self._submissions())
+        return self._names[1]
 
     def prepare(self, question: str, sources: Sequence[ScoredChunk], history: Sequence[Message] = (),
-                max_tokens: int | None = None) -> Prepared:
+                max_tokens: int | None = None, evidence: Sequence[tuple[int, str]] = ()) -> Prepared:
         """Messages that fit the window: oldest turns dropped first, then the weakest sources."""
         budget = self.window - (max_tokens or self.max_new_tokens)
         turns = history_for_prompt(history)
@@ -217,7 +259,7 @@ class Answerer:
         tokens = self.special_tokens
         while True:
             ordered = in_prompt_order(kept)
-            messages = build_messages(question, [hit.chunk for hit in ordered], turns, tokens)
+            messages = build_messages(question, [hit.chunk for hit in ordered], turns, tokens, evidence)
             count = self.engine.count_tokens(messages)
             if count <= budget:
                 break
@@ -234,55 +276,193 @@ class Answerer:
     # ---- answering ----------------------------------------------------------------------------
 
     def stream(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
-               max_tokens: int | None = None) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is generated, then the checked `Answer` (always last)."""
+               max_tokens: int | None = None, scope: str | None = None) -> Iterator[str | Answer]:
+        """Yield draft pieces of the model's answer as it is generated, then the `Answer` (always last)."""
         question = question.strip()
         query = self.search_query(question, history)
-        hits = self.search_many([query], k or self.top_k)[0] if query else []
-        sources = relevant_sources(hits, query, self.min_dense_score)
+        k = k or self.top_k
+        pool = self._search(query, max(EVIDENCE_POOL, k), scope) if query else []
+        sources = relevant_sources(pool[:k], query, self.min_dense_score)
         if not question or not sources:
-            yield NO_ANSWER_TEXT
-            yield Answer(question=question, text=NO_ANSWER_TEXT, citations=[], sources=[], supported=False,
-                         declined=True, usage=Usage(), model="")
+            yield self.declined(question, "nothing in the documents is close to the question", scope=scope)
             return
-        prepared = self.prepare(question, sources, history, max_tokens)
-        request = GenerationRequest(messages=prepared.messages, max_tokens=max_tokens or self.max_new_tokens,
-                                    temperature=self.temperature)
+        max_tokens = max_tokens or self.max_new_tokens
+        if self.ranker is None or not self.structured:
+            yield from self._free_text(question, sources, history, max_tokens, scope)
+            return
+        asked = Question.parse(query)
+        named = (scope and submission_of_scope(scope)) or named_submission(query, self.submission_names())
+        pool = [hit for hit in pool if is_relevant(hit, self.min_dense_score)] or sources
+        ranked = self.ranker.rank(asked, candidates(pool), {n: n for n in range(1, len(pool) + 1)})
+        assessment = assess(asked, ranked, [hit.chunk for hit in pool], self.ranker, submission=named)
+        if not assessment.answerable:
+            yield self.declined(question, assessment.reason, scope=named, sources=pool[:k])
+            return
+        chosen = evidence_sources(assessment.usable, pool, PROMPT_SOURCES)
+        prepared = self.prepare(question, chosen, history, max_tokens + EVIDENCE_TOKENS)
+        usable = renumber(assessment.usable, pool, prepared.sources)
+        prepared = self.prepare(question, prepared.sources, history, max_tokens,
+                                [(e.number, e.text) for e in usable])
+        # The quote is copied whole before the answer: room for the longest one comes on top of the answer's.
+        quote_room = max(len(e.text) for e in usable) // 2 + 24
+        request = GenerationRequest(messages=prepared.messages, max_tokens=max_tokens + quote_room,
+                                    temperature=self.temperature, json_schema=answer_schema(usable))
+        raw, usage, finish_reason = yield from self._generate(request, prepared, structured=True)
+        answer = self.finish_structured(question, raw, prepared.sources, usable, usage)
+        answer.history_turns, answer.dropped_turns = prepared.history_turns, prepared.dropped_turns
+        answer.finish_reason, answer.scope = finish_reason, named
+        yield answer
+
+    def _generate(self, request: GenerationRequest, prepared: Prepared,
+                  structured: bool) -> Generator[str, None, tuple[str, Usage, str | None]]:
         parts: list[str] = []
         usage = Usage(prompt_tokens=prepared.prompt_tokens)
         finish_reason = None
+        drafts = AnswerStream() if structured else None
         for event in self.engine.stream(request):
             if event.text:
                 parts.append(event.text)
-                yield event.text
+                piece = drafts.push(event.text) if drafts else event.text
+                if piece:
+                    yield piece
             if event.usage is not None:
                 usage = event.usage
             if event.finish_reason:
                 finish_reason = event.finish_reason
-        answer = self.finish(question, "".join(parts).strip(), prepared.sources, usage)
+        return "".join(parts).strip(), usage, finish_reason
+
+    def _free_text(self, question: str, sources: Sequence[ScoredChunk], history: Sequence[Message],
+                   max_tokens: int, scope: str | None) -> Iterator[str | Answer]:
+        prepared = self.prepare(question, sources, history, max_tokens)
+        request = GenerationRequest(messages=prepared.messages, max_tokens=max_tokens, temperature=self.temperature)
+        raw, usage, finish_reason = yield from self._generate(request, prepared, structured=False)
+        answer = self.finish(question, raw, prepared.sources, usage)
         answer.history_turns, answer.dropped_turns = prepared.history_turns, prepared.dropped_turns
-        answer.finish_reason = finish_reason
+        answer.finish_reason, answer.scope = finish_reason, scope
         yield answer
 
     def answer(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
-               max_tokens: int | None = None) -> Answer:
+               max_tokens: int | None = None, scope: str | None = None) -> Answer:
         """Answer to completion (no streaming)."""
         final = None
-        for item in self.stream(question, history, k=k, max_tokens=max_tokens):
+        for item in self.stream(question, history, k=k, max_tokens=max_tokens, scope=scope):
             if isinstance(item, Answer):
                 final = item
         assert final is not None
         return final
 
+    def declined(self, question: str, reason: str, *, scope: str | None = None,
+                 sources: Sequence[ScoredChunk] = ()) -> Answer:
+        """The decline: the no-answer sentence, with why; the model is not called."""
+        return Answer(question=question, text=NO_ANSWER_TEXT, citations=[], sources=list(sources), supported=False,
+                      declined=True, usage=Usage(), model="", kind="declined", reason=reason, scope=scope)
+
+    def finish_structured(self, question: str, raw: str, sources: Sequence[ScoredChunk],
+                          usable: Sequence[Evidence], usage: Usage) -> Answer:
+        """Read the model's JSON answer back and verify it; a quote of the best evidence when it fails."""
+        model = self.engine.model_id()
+        parsed = parse_answer(raw)
+        if parsed is None:  # an engine that ignored the schema: check its prose marker by marker
+            answer = self.finish(question, raw, sources, usage)
+            answer.raw = raw
+            return answer if answer.supported else self.as_quote(answer, usable, "the answer is not in the schema")
+        chunks = [hit.chunk for hit in sources]
+        invalid = sorted({item.source for item in parsed.evidence if not 1 <= item.source <= len(chunks)})
+        quoted = [item for item in parsed.evidence if 1 <= item.source <= len(chunks)]
+        verdict = verify_answer(parsed.answer, [(item.quote, chunks[item.source - 1]) for item in quoted], question)
+        citations = [citation_for(item.source, chunks[item.source - 1], item.quote,
+                                  verdict.verified and quote_in_source(item.quote, chunks[item.source - 1].text),
+                                  verdict.support, reason=verdict.reason)
+                     for item in quoted]
+        text = render(parsed)
+        answer = Answer(question=question, text=text, citations=citations, sources=list(sources), supported=False,
+                        declined=False, usage=usage, model=model, invalid_citations=invalid, raw=raw)
+        if says_no_answer(parsed.answer):
+            return self.as_quote(answer, usable, "the model found no answer in the quotes", chosen=quoted)
+        if verdict.verified and citations and all(c.verified for c in citations) and not invalid:
+            answer.supported = True
+            return answer
+        return self.as_quote(answer, usable, verdict.reason or "the quote is not in its source", chosen=quoted)
+
+    def as_quote(self, answer: Answer, usable: Sequence[Evidence], reason: str,
+                 chosen: Sequence[QuotedEvidence] = ()) -> Answer:
+        """The same answer turned into a labelled quote of the evidence (the model's pick when it is one)."""
+        sources = [hit.chunk for hit in answer.sources]
+        by_text = {(e.number, e.text): e for e in usable}
+        picked = [by_text[(item.source, item.quote)] for item in chosen if (item.source, item.quote) in by_text]
+        shown: list[Evidence] = []
+        for evidence in [*usable[:1], *picked]:  # the best evidence, and the model's pick when it differs
+            if all(evidence is not other for other in shown) and len(shown) < QUOTES_SHOWN:
+                shown.append(evidence)
+        if not shown:
+            return self.declined(answer.question, reason, sources=answer.sources)
+        citations = [citation_for(e.number, sources[e.number - 1], e.text, False, e.coverage) for e in shown]
+        answer.draft = answer.text if answer.text != NO_ANSWER_TEXT else ""
+        answer.text = "\n".join(quote_text(citation) for citation in citations)
+        answer.citations, answer.kind, answer.reason, answer.supported = citations, "quote", reason, False
+        return answer
+
     def finish(self, question: str, text: str, sources: Sequence[ScoredChunk], usage: Usage) -> Answer:
-        """Check the answer's citations against the sources it was given."""
-        check = check_citations(text, sources)
+        """Check a free-text answer's citations against the sources it was given."""
+        check = check_citations(text, sources, question)
         citations = check.citations
         if not citations and not check.invalid and not says_no_answer(text):
-            citations = infer_citations(text, sources)  # marked inferred: never counts as support
+            citations = infer_citations(text, sources, question)  # marked inferred: never counts as support
+        reasons = "; ".join(c.reason for c in citations if c.reason and not c.inferred)
         return Answer(question=question, text=text, citations=citations, sources=list(sources),
                       supported=check.supported, declined=False, usage=usage, model=self.engine.model_id(),
-                      invalid_citations=check.invalid)
+                      invalid_citations=check.invalid, kind="answer" if check.supported else "quote",
+                      reason="" if check.supported else (reasons or "no citation verifies"), raw=text)
+
+
+def evidence_sources(usable: Sequence[Evidence], pool: Sequence[ScoredChunk], count: int) -> list[ScoredChunk]:
+    """The passages the model is given: those holding the usable evidence (best first), then the best
+    retrieved ones, `count` in all (more when the evidence spans more passages)."""
+    chosen: list[ScoredChunk] = []
+    for evidence in usable:
+        hit = pool[evidence.number - 1]
+        if all(hit.chunk.id != other.chunk.id for other in chosen):
+            chosen.append(hit)
+    for hit in pool:
+        if len(chosen) >= count:
+            break
+        if all(hit.chunk.id != other.chunk.id for other in chosen):
+            chosen.append(hit)
+    return chosen
+
+
+def renumber(usable: Sequence[Evidence], pool: Sequence[ScoredChunk], sources: Sequence[ScoredChunk]) -> list[Evidence]:
+    """The usable evidence numbered as its passages are in the prompt (units of passages left out dropped)."""
+    number_of = {hit.chunk.id: n for n, hit in enumerate(sources, start=1)}
+    kept = []
+    for evidence in usable:
+        chunk_id = pool[evidence.number - 1].chunk.id
+        if chunk_id in number_of:
+            candidate = replace(evidence.candidate, number=number_of[chunk_id])
+            kept.append(replace(evidence, candidate=candidate))
+    return kept
+
+
+def submission_of_scope(scope: str) -> str:
+    """The submission folder name a scope names (a folder name, or a path to the folder)."""
+    return PurePath(scope.rstrip("/")).name
+
+
+def verify_answer(answer: str, quotes: Sequence[tuple[str, Chunk]], question: str = "") -> Verdict:
+    """The answer checked against all its quotes together (its facts may come from any of them)."""
+    if not quotes:
+        return Verdict(False, ["no quote"])
+    missing = [quote for quote, chunk in quotes if not quote_in_source(quote, chunk.text)]
+    joined = " … ".join(quote for quote, _ in quotes)
+    names = " ".join(f"{submission_of(chunk.source)} {PurePath(chunk.source).stem} {chunk.title} {chunk.heading}"
+                     for _, chunk in quotes)
+    source_text = "\n".join(chunk.text for _, chunk in quotes)
+    verdict = verify_claim(answer, joined, source_text, source_name=names.replace("-", " ").replace("_", " "),
+                           question=question)
+    if missing:
+        verdict.verified = False
+        verdict.reasons.insert(0, "a quote is not in its cited source")
+    return verdict
 
 
 class Conversation:
@@ -292,17 +472,19 @@ class Conversation:
         self.answerer = answerer
         self.history: list[Message] = []
 
-    def stream(self, question: str, *, k: int | None = None, max_tokens: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, *, k: int | None = None, max_tokens: int | None = None,
+               scope: str | None = None) -> Iterator[str | Answer]:
         """Like `Answerer.stream`; the exchange joins the history once the answer is complete."""
-        for item in self.answerer.stream(question, self.history, k=k, max_tokens=max_tokens):
+        for item in self.answerer.stream(question, self.history, k=k, max_tokens=max_tokens, scope=scope):
             if isinstance(item, Answer):
                 self.history += [{"role": "user", "content": question.strip()},
                                  {"role": "assistant", "content": item.text}]
             yield item
 
-    def ask(self, question: str, *, k: int | None = None, max_tokens: int | None = None) -> Answer:
+    def ask(self, question: str, *, k: int | None = None, max_tokens: int | None = None,
+            scope: str | None = None) -> Answer:
         final = None
-        for item in self.stream(question, k=k, max_tokens=max_tokens):
+        for item in self.stream(question, k=k, max_tokens=max_tokens, scope=scope):
             if isinstance(item, Answer):
                 final = item
         assert final is not None

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from assistant.answering import Answerer, Conversation, Message
     from assistant.engines.base import Engine
     from assistant.evaluation import EvalReport
+    from assistant.evidence import EvidenceRanker
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
     from assistant.types import Answer
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from index.ingest import IngestReport, Progress
     from index.retriever import Retriever
     from index.store import DocumentRecord, Store, StoreStats
-    from index.types import Chunk, ScoredChunk
+    from index.types import Chunk, ScoredChunk, Submission
 
 
 class Assistant:
@@ -95,12 +96,15 @@ class Assistant:
             self.store.save_faiss()
         return targets
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[ScoredChunk]:
-        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.search_mode)
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               scope: str | None = None) -> list[ScoredChunk]:
+        """The best chunks for `query`; `scope` (a submission's name, or a path) limits them to its documents."""
+        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.search_mode, scope)
 
-    def search_many(self, queries: Sequence[str], k: int | None = None,
-                    mode: str | None = None) -> list[list[ScoredChunk]]:
-        return self.retriever.search_many(queries, k or self.settings.top_k, mode or self.settings.search_mode)
+    def search_many(self, queries: Sequence[str], k: int | None = None, mode: str | None = None,
+                    scope: str | None = None) -> list[list[ScoredChunk]]:
+        return self.retriever.search_many(queries, k or self.settings.top_k, mode or self.settings.search_mode,
+                                          scope)
 
     def evaluate(self, questions: Path, k: int = 5, *, answers: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> EvalReport:
@@ -117,6 +121,10 @@ class Assistant:
 
     def stats(self) -> StoreStats:
         return self.reader.stats()
+
+    def submissions(self) -> list[Submission]:
+        """The workspace's submissions (the folders its documents lie in), each with its documents."""
+        return self.reader.submissions()
 
     def insureds(self) -> dict[str, list[str]]:
         """Ingested document paths by insured (the first folder under the documents' common folder)."""
@@ -154,19 +162,37 @@ class Assistant:
         from assistant.answering import Answerer
 
         s = self.settings
-        return Answerer(lambda: self.engine, lambda queries, k: self.search_many(queries, k), top_k=s.top_k,
-                        max_new_tokens=s.max_new_tokens, temperature=s.temperature,
-                        min_dense_score=s.min_dense_score, context_limit=context_limit)
+
+        def search(queries: Sequence[str], k: int, scope: str | None = None) -> list[list[ScoredChunk]]:
+            return self.search_many(queries, k, scope=scope) if scope else self.search_many(queries, k)
+
+        return Answerer(lambda: self.engine, search, top_k=s.top_k, max_new_tokens=s.max_new_tokens,
+                        temperature=s.temperature, min_dense_score=s.min_dense_score, context_limit=context_limit,
+                        ranker=self.evidence_ranker, submissions=self.submission_names)
+
+    @cached_property
+    def evidence_ranker(self) -> EvidenceRanker:
+        """Ranks the sentences, items and rows of retrieved passages against a question."""
+        from assistant.evidence import EvidenceRanker
+
+        return EvidenceRanker(embed=self.embedder.embed, document_frequency=self.reader.phrase_counts)
+
+    def submission_names(self) -> dict[str, set[str]]:
+        """Each submission's distinctive name words (folder name, insured name in its titles)."""
+        from assistant.answerability import submission_names
+
+        documents = self.documents()
+        return submission_names([d.path for d in documents], {d.path: d.title for d in documents})
 
     def ask_stream(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
-                   max_tokens: int | None = None) -> Iterator[str | Answer]:
-        """Text pieces of the answer as they are generated, then the checked `Answer` (last)."""
-        return self.answerer.stream(question, history, k=k, max_tokens=max_tokens)
+                   max_tokens: int | None = None, scope: str | None = None) -> Iterator[str | Answer]:
+        """Draft pieces of the answer as they are generated, then the checked `Answer` (last)."""
+        return self.answerer.stream(question, history, k=k, max_tokens=max_tokens, scope=scope)
 
     def answer(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
-               max_tokens: int | None = None) -> Answer:
-        """A grounded answer with checked citations (not streamed)."""
-        return self.answerer.answer(question, history, k=k, max_tokens=max_tokens)
+               max_tokens: int | None = None, scope: str | None = None) -> Answer:
+        """A verified answer, a labelled quote, or the decline (not streamed)."""
+        return self.answerer.answer(question, history, k=k, max_tokens=max_tokens, scope=scope)
 
     def conversation(self, context_limit: int | None = None) -> Conversation:
         """A multi-turn chat; `context_limit` caps the tokens a prompt may use (default: the model's window)."""

@@ -1,21 +1,19 @@
-"""Citations: parse the `[n]` markers of an answer and check them against the sources given.
+"""Citations: parse the `[n]` markers of a free-text answer and check each against the source it names.
 
-What is checked, for every marker (`[2]`, `[1, 3]`, `[1-3]`, `[Source 2]`):
+Answers under the answer schema carry their quotes (`assistant.answer_schema`); this module handles the
+prose an engine writes when it did not follow the schema, and the same rules apply (see
+`assistant.verification`). For every marker (`[2]`, `[1, 3]`, `[1-3]`, `[Source 2]`):
 
-1. The number names a source the model was actually given (1..len(sources)). Any other number
-   (a fabricated `[9]` with three sources) is reported in `invalid` and never shown as a source.
-2. A light lexical check: the cited source must share content with the sentence that cites it.
-   Content terms are lower-cased words of 3+ letters that are not stop words, cut to their first
-   6 letters (a crude stem: "sprinklers" and "sprinklered" meet), plus numbers with separators
-   removed ("5,000,000" -> "5000000"). A citation is verified when the source contains at least
-   30% of the sentence's terms (and at least two of them, or all when the sentence has fewer), or
-   at least four of them; and, when the sentence states figures of two or more digits, at least
-   one of those figures occurs in the source. A source unrelated to its sentence, or one that
-   does not contain the figure claimed, is reported with `verified=False`.
+1. The number must name a source the model was given (1..len(sources)); any other (a fabricated `[9]`
+   with three sources) is reported in `invalid` and never shown as a source.
+2. The sentence the marker belongs to is the claim. Its quote is the unit of the cited source (sentence,
+   list item or table row) that shares the most of its content terms and facts; the citation is
+   verified only when the claim agrees with that quote in every figure, date, identifier and negation
+   and adds no content the quote lacks. A content-free claim ("Yes [1].") is never verified.
 
-An answer is `supported` when at least one citation the model wrote is verified. When the model
-wrote no marker at all, `infer_citations` can attach the sources that overlap the answer; those are
-marked `inferred=True` and never make an answer supported.
+An answer is `supported` when every citation the model wrote is verified (and it wrote at least one,
+and none was invalid). When the model wrote no marker at all, `infer_citations` attaches the sources
+whose units back the answer best; those are marked `inferred=True` and never make an answer supported.
 """
 
 from __future__ import annotations
@@ -23,13 +21,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
+from assistant.evidence import split_units
 from assistant.types import Citation
+from assistant.verification import Verdict, content_terms, verify_claim
 from index.types import Chunk, ScoredChunk
 
 QUOTE_CHARS = 240
-MIN_SUPPORT = 0.3
-STRONG_SHARED = 4
 MAX_RANGE = 20  # [1-500] is not a citation range anyone means
 
 _NUM = r"\d{1,3}"
@@ -41,19 +40,6 @@ MARKER = re.compile(
 _RANGE = re.compile(rf"({_NUM})\s*[-–]\s*{_PREFIX}({_NUM})", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+|\d[\d,.]*\d|\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
-
-_STOPWORD_TEXT = """
-    a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers him his how i if in into is it its itself just me more most my no nor
-    not of off on once only or other our ours out over own same she should so some such than that the
-    their theirs them then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yes per via may might must
-    shall according answer question source sources document documents page pages information contain
-    contains provided given based states stated listed shown following mentioned
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
 
 @dataclass(frozen=True)
 class Marker:
@@ -101,31 +87,12 @@ def strip_markers(text: str) -> str:
 
 
 def terms(text: str) -> set[str]:
-    """Content terms for the lexical check: stemmed words and normalized numbers."""
-    found: set[str] = set()
+    """Content terms for a lexical comparison: stemmed words and normalized numbers (markers left out)."""
+    found = content_terms(strip_markers(text))
     for token in _WORD.findall(strip_markers(text).lower()):
         if token[0].isdigit():
             found.add(token.replace(",", "").rstrip("."))
-        elif len(token) >= 3 and token not in STOPWORDS:
-            found.add(token[:6])
     return found
-
-
-def _figures(found: set[str]) -> set[str]:
-    return {term for term in found if term[0].isdigit() and sum(ch.isdigit() for ch in term) >= 2}
-
-
-def support(claim: set[str], source: set[str]) -> tuple[float, bool]:
-    """(share of the claim's terms found in the source, whether that verifies the citation)."""
-    if not claim:
-        return 0.0, False
-    shared = len(claim & source)
-    ratio = shared / len(claim)
-    figures = _figures(claim)
-    if figures and not figures & source:
-        return ratio, False
-    enough = shared >= STRONG_SHARED or (ratio >= MIN_SUPPORT and shared >= min(2, len(claim)))
-    return ratio, enough
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -195,53 +162,75 @@ def shorten_quote(text: str, about: str | set[str], max_chars: int = QUOTE_CHARS
     return ("…" if start > 0 else "") + quote.strip() + ("…" if end < len(flat) else "")
 
 
-def check_citations(answer: str, sources: Sequence[Chunk | ScoredChunk]) -> CitationCheck:
+def best_quote(claim: str, chunk: Chunk) -> str:
+    """The unit of `chunk` (sentence, list item, table row) that best backs `claim`: most shared content
+    terms and facts, the earlier unit on a tie. The whole text when it has no units."""
+    units = split_units(chunk.text, chunk.heading) or []
+    if not units:
+        return " ".join(chunk.text.split())
+    wanted = terms(claim)
+    return max(units, key=lambda unit: len(terms(unit.text) & wanted)).text
+
+
+def check_claim(claim: str, chunk: Chunk, question: str = "") -> tuple[str, Verdict]:
+    """(the quote chosen for `claim` in `chunk`, the verdict on the claim against it)."""
+    quote = best_quote(claim, chunk)
+    names = f"{PurePath(chunk.source).parent.name} {PurePath(chunk.source).stem} {chunk.title} {chunk.heading}"
+    return quote, verify_claim(strip_markers(claim), quote, chunk.text, source_name=names, question=question)
+
+
+def check_citations(answer: str, sources: Sequence[Chunk | ScoredChunk], question: str = "") -> CitationCheck:
     """Check every marker in `answer` against `sources` (source n is `sources[n-1]`)."""
     chunks = [_chunk(item) for item in sources]
     markers = parse_markers(answer)
     claims = _claims(answer, markers)
-    whole = terms(answer)
-    best: dict[int, tuple[bool, float, set[str]]] = {}  # number -> (verified, ratio, claim terms)
+    best: dict[int, tuple[bool, float, str, str]] = {}  # number -> (verified, support, quote, reason)
     order: list[int] = []
     invalid: list[int] = []
+    all_verified = bool(markers)
     for index, marker in enumerate(markers):
-        claim = terms(claims.get(index, "")) or whole
+        claim = claims.get(index, "")
         for number in marker.numbers:
             if not 1 <= number <= len(chunks):
                 if number not in invalid:
                     invalid.append(number)
                 continue
-            source_terms = terms(chunks[number - 1].text + " " + chunks[number - 1].title)
-            ratio, verified = support(claim, source_terms) if claim else (0.0, True)
+            quote, verdict = check_claim(claim, chunks[number - 1], question)
+            all_verified = all_verified and verdict.verified
             if number not in best:
                 order.append(number)
             previous = best.get(number)
-            if previous is None or (verified, ratio) > previous[:2]:
-                best[number] = (verified, ratio, claim)
-    citations = []
-    for number in order:
-        verified, ratio, claim = best[number]
-        chunk = chunks[number - 1]
-        citations.append(Citation(number=number, source=chunk.source, page=chunk.page, chunk_id=chunk.id,
-                                  quote=shorten_quote(chunk.text, claim), verified=verified, score=ratio))
-    return CitationCheck(citations=citations, invalid=sorted(invalid), supported=any(c.verified for c in citations))
+            if previous is None or (verdict.verified, verdict.support) > previous[:2]:
+                best[number] = (verdict.verified, verdict.support, quote, verdict.reason)
+    citations = [citation_for(number, chunks[number - 1], quote, verified, score, reason=reason)
+                 for number in order for verified, score, quote, reason in [best[number]]]
+    supported = all_verified and bool(citations) and not invalid
+    return CitationCheck(citations=citations, invalid=sorted(invalid), supported=supported)
 
 
-def infer_citations(answer: str, sources: Sequence[Chunk | ScoredChunk]) -> list[Citation]:
-    """Sources that support the sentences of an answer written without markers (marked `inferred`)."""
+def citation_for(number: int, chunk: Chunk, quote: str, verified: bool, score: float = 0.0, *,
+                 reason: str = "", inferred: bool = False) -> Citation:
+    """A `Citation` of source `number` (`chunk`) with its quote and verdict."""
+    from assistant.prompts import location_of, submission_of
+
+    return Citation(number=number, source=chunk.source, page=chunk.page, chunk_id=chunk.id, quote=quote,
+                    verified=verified, score=score, inferred=inferred, submission=submission_of(chunk.source),
+                    location=location_of(chunk), reason=reason)
+
+
+def infer_citations(answer: str, sources: Sequence[Chunk | ScoredChunk], question: str = "") -> list[Citation]:
+    """Sources that back the sentences of an answer written without markers (marked `inferred`)."""
     chunks = [_chunk(item) for item in sources]
-    source_terms = [terms(chunk.text + " " + chunk.title) for chunk in chunks]
-    found: dict[int, tuple[float, set[str]]] = {}
+    found: dict[int, tuple[float, str]] = {}
     for a, b in split_sentences(answer):
-        claim = terms(answer[a:b])
-        if not claim:
+        claim = answer[a:b]
+        if not terms(claim):
             continue
-        ranked = sorted(((support(claim, st), i) for i, st in enumerate(source_terms)), key=lambda x: -x[0][0])
-        for (ratio, verified), i in ranked[:1]:
-            if verified and ratio > found.get(i, (-1.0, set()))[0]:
-                found[i] = (ratio, claim)
-    return [
-        Citation(number=i + 1, source=chunks[i].source, page=chunks[i].page, chunk_id=chunks[i].id,
-                 quote=shorten_quote(chunks[i].text, claim), verified=True, score=ratio, inferred=True)
-        for i, (ratio, claim) in sorted(found.items())
-    ]
+        checked = [(check_claim(claim, chunk, question), i) for i, chunk in enumerate(chunks)]
+        passing = [((verdict.support, quote), i) for (quote, verdict), i in checked if verdict.verified]
+        if passing:
+            (support, quote), i = max(passing)
+            if support > found.get(i, (-1.0, ""))[0]:
+                found[i] = (support, quote)
+    return [citation_for(i + 1, chunks[i], quote, True, support, inferred=True)
+            for i, (support, quote) in sorted(found.items())]

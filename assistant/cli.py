@@ -80,6 +80,8 @@ def search(
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (one line per query).")] = False,
     batch: Annotated[Path | None, typer.Option(help="File of queries: one per line, or JSON lines.")] = None,
+    scope: Annotated[str | None, typer.Option(
+        help="Only this submission: its folder's name (see `assistant submissions`) or a path.")] = None,
 ) -> None:
     """Search the index (hybrid dense + BM25 by default)."""
     from assistant.console import print_json, print_results, result_dict
@@ -91,7 +93,7 @@ def search(
         raise fail("give a QUERY or --batch FILE (one of the two)")
     try:
         queries = read_queries(batch) if batch else [Query("1", query or "")]
-        results = core().search_many([q.question for q in queries], k=k, mode=mode)
+        results = core().search_many([q.question for q in queries], k=k, mode=mode, scope=scope)
     except (QueryFileError, RetrievalError, StoreError) as exc:
         raise fail(str(exc)) from None
     for item, hits in zip(queries, results, strict=True):
@@ -99,6 +101,40 @@ def search(
             print_json({"id": item.id, "query": item.question, "results": [result_dict(hit) for hit in hits]})
         else:
             print_results(item.question, hits)
+
+
+@app.command()
+def submissions(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per submission.")] = False,
+) -> None:
+    """Submissions (the folders the documents lie in, one per insured) with their documents; `search --scope`
+    takes a submission's name."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from assistant.console import display_path, out, print_json
+    from index.store import StoreError
+
+    try:
+        found = core().submissions()
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        for item in found:
+            print_json({"name": item.name, "folder": item.folder, "documents": list(item.documents),
+                        "chunks": item.chunks})
+        return
+    names = {item.folder: [Path(path).name for path in item.documents] for item in found}
+    table = Table(title=f"{len(found)} submissions")
+    table.add_column("submission", no_wrap=True, min_width=max((len(item.name) for item in found), default=10))
+    table.add_column("folder", overflow="fold")
+    table.add_column("documents", no_wrap=True,
+                     min_width=min(40, max((len(name) for group in names.values() for name in group), default=9)))
+    table.add_column("chunks", justify="right")
+    for item in found:
+        table.add_row(escape(item.name), escape(display_path(item.folder)), escape("\n".join(names[item.folder])),
+                      str(item.chunks))
+    out.print(table)
 
 
 @docs_app.command("list")
@@ -198,21 +234,35 @@ def _answer_errors() -> tuple[type[Exception], ...]:
     return (EngineError, EmbedderError, RetrievalError, StoreError)
 
 
+ScopeOption = Annotated[str | None, typer.Option(
+    "--scope", help="Limit to one submission: its folder name (harbor-foods) or path.")]
+
+
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in plain words.")],
+    question: Annotated[str | None, typer.Argument(help="The question, in plain words.")] = None,
     engine: EngineOption = None,
     url: UrlOption = None,
     adapter: AdapterOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document: answer, citations, usage.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON: the answer, its kind, citations, usage.")] = False,
     k: KOption = None,
     max_tokens: MaxTokensOption = None,
+    scope: ScopeOption = None,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="Questions file: JSON lines with a \"question\" (and optional \"id\", \"scope\"), "
+                        "or one question per line. One answer per question, one model load.")] = None,
 ) -> None:
-    """Answer a question from the ingested documents, citing them; the answer streams as it is written."""
+    """Answer from the ingested documents: a verified answer with its sources, the passage quoted when the
+    answer does not verify, or "The documents do not contain this information." """
     from assistant.console import print_answer_details, print_json, stream_answer
 
+    if (question is None) == (batch is None):
+        raise fail("give a QUESTION or --batch FILE (one of the two)")
+    if batch is not None:
+        _ask_batch(batch, answering_core(engine, url, adapter, k, max_tokens), scope, as_json)
+        return
     try:
-        answer = stream_answer(answering_core(engine, url, adapter, k, max_tokens).ask_stream(question),
+        answer = stream_answer(answering_core(engine, url, adapter, k, max_tokens).ask_stream(question, scope=scope),
                                show=not as_json)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
@@ -220,6 +270,36 @@ def ask(
         print_json(answer.to_dict())
     else:
         print_answer_details(answer)
+
+
+def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
+    """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
+    from assistant.batch import BatchError, read_batch
+    from assistant.console import print_answer_details, print_json
+
+    try:
+        questions = read_batch(path)
+    except BatchError as exc:
+        raise fail(str(exc)) from None
+    failed = 0
+    for item in questions:
+        try:
+            answer = assistant.answer(item.question, scope=item.scope or scope)
+        except _answer_errors() as exc:
+            failed += 1
+            if as_json:
+                print_json({"id": item.id, "question": item.question, "error": str(exc)})
+            else:
+                typer.echo(f"{path}:{item.line}: {exc}", err=True)
+            continue
+        if as_json:
+            print_json({"id": item.id, **answer.to_dict()})
+        else:
+            typer.echo(f"\n[{item.id}] {item.question}")
+            typer.echo(answer.text)
+            print_answer_details(answer)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -231,12 +311,13 @@ def chat(
     max_tokens: MaxTokensOption = None,
     context_window: Annotated[int | None, typer.Option(
         "--context-window", help="Cap on prompt plus answer tokens (default: the model's window).")] = None,
+    scope: ScopeOption = None,
 ) -> None:
     """Multi-turn chat over the documents: follow-up questions keep the conversation in mind."""
     from assistant.console import chat_loop
 
     try:
-        chat_loop(answering_core(engine, url, adapter, k, max_tokens).conversation(context_window))
+        chat_loop(answering_core(engine, url, adapter, k, max_tokens).conversation(context_window), scope=scope)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
 
@@ -464,7 +545,8 @@ def tune_dataset(
     seed: Annotated[int, typer.Option(help="Same seed, same workspace: the same file.")] = 0,
 ) -> None:
     """Build a grounded starter dataset from the workspace: questions answered from sampled chunks, laid out
-    exactly as the assistant prompts at answer time, with citations (and some "not in the documents")."""
+    exactly as the assistant prompts at answer time, answered in the served JSON schema (some "not in the
+    documents")."""
     from assistant.tuning import TuningError, build_dataset_file
 
     assistant = core()

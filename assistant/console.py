@@ -252,59 +252,84 @@ def _print_answers(answers: Any) -> None:
 
 
 def stream_answer(items: Iterable[Any], show: bool = True) -> Any:
-    """Write an answer's text to stdout as it is generated; return the final `Answer` (the last item)."""
+    """Show the answer: the model's draft streams on the terminal (dim, labelled, and cleared when done,
+    since a draft is not an answer until it verifies), then what the user gets goes to stdout: the
+    verified answer, the labelled quote, or the decline. Returns the final `Answer` (the last item)."""
+    from rich.live import Live
+    from rich.text import Text
+
     from assistant.types import Answer
 
     answer = None
-    wrote = False
+    draft = ""
+    live = Live(Text(""), console=err, transient=True, refresh_per_second=8) if show and err.is_terminal else None
     try:
+        if live is not None:
+            live.start()
         for item in items:
             if isinstance(item, Answer):
                 answer = item
-            elif show and item:
-                sys.stdout.write(item)
-                sys.stdout.flush()
-                wrote = True
+            elif item and live is not None:
+                draft += item
+                live.update(Text("draft, being checked: " + draft, style="dim"))
     finally:
-        if wrote:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+        if live is not None:
+            live.stop()
+    if show and answer is not None:
+        sys.stdout.write(answer.text + "\n")
+        sys.stdout.flush()
     return answer
 
 
+def location_label(citation: Any) -> str:
+    """Insured / file, location: how a source is named on screen."""
+    where = display_path(citation.source)
+    return f"{citation.submission} / {where}" if citation.submission and citation.submission not in where \
+        else where
+
+
 def print_answer_details(answer: Any) -> None:
-    """After the streamed text: the sources (file, page, quote, checked or not), problems, and usage."""
+    """After the answer: what it is (verified, a quote, declined) and why, its sources, and usage."""
     from rich.markup import escape
 
-    if answer.declined:
-        err.print("[dim](no passage in the documents is relevant enough; the model was not asked)[/dim]")
+    if answer.kind == "declined":
+        err.print(f"[dim](declined: {escape(answer.reason or 'the documents do not answer it')}; "
+                  "the model was not asked)[/dim]", highlight=False)
         return
+    if answer.kind == "answer" and answer.supported:
+        err.print("[green]✓ verified[/green]: every figure, date, name and negation agrees with the quoted source",
+                  highlight=False)
+    elif answer.kind == "quote":
+        err.print(f"[yellow]quoted, not answered[/yellow]: the model's answer did not verify "
+                  f"({escape(answer.reason)}); the passage above is the documents' own words", highlight=False)
+    else:
+        err.print(f"[yellow]not verified[/yellow]: {escape(answer.reason)}", highlight=False)
     if answer.citations:
         out.print("\n[bold]Sources[/bold]")
     for citation in answer.citations:
         if citation.inferred:
             mark = "[cyan]~ closest passage; the model did not cite it[/cyan]"
+        elif answer.kind == "quote":
+            mark = "[blue]quote[/blue]"
         elif citation.verified:
-            mark = "[green]✓[/green]"
+            mark = "[green]✓ verified[/green]"
         else:
-            mark = "[yellow]✗ does not support the sentence citing it[/yellow]"
-        out.print(f"  [bold][{citation.number}][/bold] {escape(display_path(citation.source))}, "
-                  f"page {citation.page}  {mark}", highlight=False)
+            mark = f"[yellow]✗ {escape(citation.reason or 'not verified')}[/yellow]"
+        out.print(f"  [bold][{citation.number}][/bold] {escape(location_label(citation))}, "
+                  f"{escape(citation.location or f'page {citation.page}')}  {mark}", highlight=False)
         out.print(f"      [dim]“{escape(citation.quote)}”[/dim]", highlight=False)
     if answer.invalid_citations:
         numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
         err.print(f"[red]invalid citation{'s' if len(answer.invalid_citations) > 1 else ''} {escape(numbers)}[/red]: "
                   f"no such source ({len(answer.sources)} were given)", highlight=False)
-    if not answer.supported:
-        err.print("[yellow]unsupported[/yellow]: the answer cites no source that backs it; check the documents",
-                  highlight=False)
     usage = answer.usage
     err.print(f"[dim]{answer.model}: {usage.prompt_tokens} prompt tokens ({usage.cached_tokens} cached), "
               f"{usage.completion_tokens} generated, first token {usage.time_to_first_token:.2f} s, "
               f"{usage.tokens_per_second:.1f} tokens/s[/dim]", highlight=False)
 
 
-def chat_loop(conversation: Any, k: int | None = None, max_tokens: int | None = None) -> None:
+def chat_loop(conversation: Any, k: int | None = None, max_tokens: int | None = None,
+              scope: str | None = None) -> None:
     """Read questions from stdin until EOF or /exit; `/reset` forgets the conversation."""
     err.print("Chat over your documents: /reset forgets the conversation, /exit or Ctrl-D quits.", highlight=False)
     while True:
@@ -325,7 +350,7 @@ def chat_loop(conversation: Any, k: int | None = None, max_tokens: int | None = 
             err.print("[dim](conversation cleared)[/dim]")
             continue
         try:
-            answer = stream_answer(conversation.stream(question, k=k, max_tokens=max_tokens))
+            answer = stream_answer(conversation.stream(question, k=k, max_tokens=max_tokens, scope=scope))
         except KeyboardInterrupt:
             err.print("[dim](interrupted; this question is not kept)[/dim]")
             continue

@@ -101,8 +101,7 @@ def build_dataset_file(
     The prompts are laid out exactly as at answer time, special tokens of the configured generator
     neutralized the same way. The file is validated after writing.
     """
-    from assistant.prompts import NO_ANSWER_TEXT
-    from finetune.dataset import build_dataset, validate_file, write_jsonl
+    from finetune.dataset import build_dataset, is_no_answer, validate_file, write_jsonl
 
     chunks = list(chunks) if chunks is not None else chunks_from_workspace(settings)
     _, folder = resolve_base(settings)
@@ -113,7 +112,7 @@ def build_dataset_file(
     sources = sorted({chunk.source for chunk in chunks})
     return DatasetBuildResult(
         path=path.resolve(), n_examples=len(examples),
-        n_no_answer=sum(1 for e in examples if e["messages"][-1]["content"] == NO_ANSWER_TEXT),
+        n_no_answer=sum(1 for e in examples if is_no_answer(e)),
         n_chunks=len(chunks), n_documents=len(sources), seed=seed, sources=sources,
     )
 

@@ -13,17 +13,21 @@ from typing import Any
 from assistant.engines.base import Usage
 from index.types import Chunk, ScoredChunk
 
-__all__ = ["Answer", "Chunk", "Citation", "ScoredChunk", "Usage"]
+__all__ = ["ANSWER_KINDS", "Answer", "Chunk", "Citation", "ScoredChunk", "Usage"]
+
+
+ANSWER_KINDS = ("answer", "quote", "declined")
 
 
 @dataclass(frozen=True)
 class Citation:
     """One source an answer points to, as checked against the sources the model was given.
 
-    `number` is the source number the model saw (1..n). `verified` is true when the number
-    names a source that was given *and* that source shares content words or figures with the
-    sentence citing it (see `assistant.citations`). `inferred` marks a citation the model did
-    not write: it was attached afterwards by lexical overlap and never counts as support.
+    `number` is the source number the model saw (1..n). On an answer, `verified` is true only when the
+    quote is found in that source and the claim agrees with it in every figure, date, identifier and
+    negation (`assistant.verification`); `reason` says why not. On a quote (`Answer.kind == "quote"`)
+    the citation is the passage shown verbatim: `verified` stays false, it is evidence, not a claim.
+    `inferred` marks a citation the model did not write (attached by wording); it never counts.
     """
 
     number: int
@@ -32,26 +36,32 @@ class Citation:
     chunk_id: int
     quote: str
     verified: bool
-    score: float  # lexical support in 0..1: share of the citing sentence's content terms found in the source
+    score: float  # share of the claim's content terms the quote holds, 0..1
     inferred: bool = False
+    submission: str = ""  # the insured's folder
+    location: str = ""  # where in the file: "page 2"
+    reason: str = ""  # why the claim is not verified
 
     @property
     def file_name(self) -> str:
         return PurePath(self.source).name
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "source": self.source, "page": self.page, "chunk_id": self.chunk_id,
-                "quote": self.quote, "verified": self.verified, "score": round(self.score, 4),
-                "inferred": self.inferred}
+        return {"number": self.number, "submission": self.submission, "source": self.source,
+                "file": self.file_name, "page": self.page, "location": self.location, "chunk_id": self.chunk_id,
+                "quote": self.quote, "verified": self.verified, "reason": self.reason,
+                "score": round(self.score, 4), "inferred": self.inferred}
 
 
 @dataclass
 class Answer:
-    """A grounded answer: the text, the citations checked against `sources`, and usage figures.
+    """What the user gets: a verified answer, a labelled quote, or the decline.
 
-    `sources` are exactly what the model was given, in prompt order (source n is `sources[n-1]`).
-    `supported` is true when at least one citation the model wrote is verified. `declined` is true
-    when retrieval found nothing relevant enough and the model was not called.
+    `kind` is "answer" when the model's answer verified against its quotes (every citation verified),
+    "quote" when it did not (or could not be read): `text` is then the best evidence quoted verbatim and
+    `draft` what the model wrote, never shown as an answer; "declined" when the documents do not answer
+    the question (`reason` says what is missing). `sources` are exactly what the model was given, in
+    prompt order (source n is `sources[n-1]`). `supported` is true for a verified answer only.
     """
 
     question: str
@@ -66,19 +76,30 @@ class Answer:
     history_turns: int = 0  # earlier conversation turns that fit into the prompt
     dropped_turns: int = 0  # earlier turns left out to fit the context window
     finish_reason: str | None = None
+    kind: str = "answer"
+    draft: str = ""  # the model's own answer when it did not verify (kind "quote")
+    reason: str = ""  # why it was declined, or why the model's answer did not verify
+    scope: str | None = None  # the submission the answer is limited to
+    raw: str = ""  # the model's output as generated (JSON under the answer schema)
 
     def to_dict(self) -> dict[str, Any]:
         usage = self.usage
         return {
             "question": self.question,
+            "kind": self.kind,
             "answer": self.text,
+            "verified": self.kind == "answer" and self.supported,
             "supported": self.supported,
             "declined": self.declined,
+            "reason": self.reason,
+            "draft": self.draft,
+            "scope": self.scope,
             "model": self.model,
             "citations": [citation.to_dict() for citation in self.citations],
             "invalid_citations": self.invalid_citations,
             "sources": [
-                {"number": number, "source": hit.chunk.source, "page": hit.chunk.page, "chunk_id": hit.chunk.id,
+                {"number": number, "submission": PurePath(hit.chunk.source).parent.name, "source": hit.chunk.source,
+                 "page": hit.chunk.page, "location": f"page {hit.chunk.page}", "chunk_id": hit.chunk.id,
                  "score": round(hit.score, 6)}
                 for number, hit in enumerate(self.sources, start=1)
             ],

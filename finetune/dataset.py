@@ -7,11 +7,17 @@ file, line number and reason before any training starts.
 
 `build_dataset` makes a starter set from indexed chunks, with no model involved: facts are pulled
 from the chunk text by templates ("key: value" lines and table cells, numbered guideline sections,
-sentences stating a figure), and each becomes a question laid out exactly as at answer time
-(`assistant.prompts.build_messages`: same system prompt, numbered sources in canonical order, the
-question last). The target answer states the fact and cites `[n]`, the number of the source that
-holds it; other sources that do not hold it sit beside it as distractors, and some examples give
-only sources without the fact, with the no-answer sentence as target. Same chunks and seed, same set.
+sentences stating a figure), and each becomes a question laid out exactly as served
+(`assistant.prompts.build_messages`: same system prompt, numbered sources in canonical order, then
+"Quotes that may answer it:", the evidence units of `assistant.evidence.split_units`, then the
+question). The quotes are the unit stating the fact and units of the sources nearest the question, 2
+to 4 in a seeded order. The target is what the model writes under the answer schema
+(`assistant.answer_schema`), compact JSON as the embedded engine decodes it:
+`{"evidence":[{"source":n,"quote":"<the unit, verbatim>"}],"answer":"<short answer>"}`, where the
+short answer states only facts of the quote (it passes `assistant.verification.verify_claim`; a fact
+whose answer does not is skipped). Other sources that do not hold the fact sit beside it as
+distractors, and some examples give only sources of the same insured without the fact: the answer is
+the no-answer sentence, quoting the unit nearest the question. Same chunks and seed, same set.
 """
 
 from __future__ import annotations
@@ -181,8 +187,10 @@ _DIGIT = re.compile(r"\d")
 _VERBS = frozenset(
     """is are was were has have had must will may can should shall requires require required needs need
     operates operate covers cover includes include provides provide remains remain exceeds exceed
-    applies apply goes go gets get takes take""".split()
+    applies apply goes go gets get takes take does do did falls fall carries carry""".split()
 )
+# Words a topic cut short must not end on ("the annual pump test on" -> "the annual pump test").
+_TRAILING = frozenset("a an the of on in at to for with by from and or that which who than".split())
 _LEADING = frozenset("a an the this that these those its their our".split())
 _MARKUP = re.compile(r"[*_`#|]+")
 # A heading line run into the sentence below it ("Hot work The plant keeps ...").
@@ -206,6 +214,11 @@ def _key_phrase(key: str) -> str:
     return " ".join(words)
 
 
+def _number_sign(text: str) -> str:
+    """"Location No 1" -> "Location No. 1": a bare "No" reads as a negation to the verifier."""
+    return re.sub(r"\bNo\b(?!\.)", "No.", text)
+
+
 def _field_facts(chunk: Chunk) -> list[Fact]:
     facts: list[Fact] = []
     for line in chunk.text.splitlines():
@@ -218,7 +231,7 @@ def _field_facts(chunk: Chunk) -> list[Fact]:
         if not pairs:
             continue
         # A table row ("Location No: 1; Address: ...") names its subject in its first cell.
-        subject = f"{pairs[0][0]} {pairs[0][1]}" if len(pairs) >= 3 else ""
+        subject = _number_sign(f"{pairs[0][0]} {pairs[0][1]}") if len(pairs) >= 3 else ""
         for number, (key, value) in enumerate(pairs):
             if subject and number == 0:
                 continue
@@ -228,7 +241,7 @@ def _field_facts(chunk: Chunk) -> list[Fact]:
                 continue
             if value.endswith(":") or len(value) > 120:
                 continue
-            phrase = _key_phrase(key)
+            phrase = _number_sign(_key_phrase(key))
             scope = f" for {subject}" if subject else ""
             question = f"What is the {phrase}{scope}?"
             answer = f"The {phrase}{scope} is {value}."
@@ -262,6 +275,8 @@ def _topic(sentence: str) -> str:
         topic.append(word)
     if len(topic) == len(words[:9]):
         topic = topic[:5]
+    while topic and topic[-1].lower() in _TRAILING:
+        topic.pop()
     if topic and topic[0].lower() in _LEADING:
         topic[0] = "the" if topic[0].lower() in ("a", "an", "the") else topic[0].lower()
     content = [word for word in topic if word.lower() not in _LEADING]
@@ -306,18 +321,110 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
 
 # ---- building ---------------------------------------------------------------------------------
 
+MAX_QUOTES = 4  # evidence units listed in the prompt, as the answerability gate lets through (MAX_USABLE)
+
 
 def _holds(chunk: Chunk, fact: Fact) -> bool:
     """Whether `chunk` could answer `fact` too (it mentions its value or its key): never a distractor."""
-    text = _clean(chunk.text).lower()
-    return any(marker.lower() in text for marker in fact.markers if marker)
+    return _mentions(chunk.text, fact)
 
 
-def _example(question: str, answer: str, sources: Sequence[Chunk], special_tokens: Sequence[str]) -> dict:
+def _mentions(text: str, fact: Fact) -> bool:
+    lowered = _clean(text).lower()
+    return any(marker.lower() in lowered for marker in fact.markers if marker)
+
+
+def short_answer(fact: Fact) -> str:
+    """The answer the model learns to write after its quote: the fact in a short sentence, no citation
+    (a section's sentence without its "Section n:" lead; the rest as extracted)."""
+    if fact.kind == "section":
+        return fact.answer.split(": ", 1)[1]
+    return fact.answer
+
+
+def answer_json(source: int, quote: str, answer: str) -> str:
+    """The assistant turn: the answer schema's JSON, compact, as the embedded engine decodes it."""
+    return json.dumps({"evidence": [{"source": source, "quote": quote}], "answer": answer},
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def is_no_answer(example: dict[str, Any]) -> bool:
+    """Whether an example's assistant turn is the no-answer (in the answer schema, or as plain text)."""
+    from assistant.answer_schema import parse_answer
+    from assistant.prompts import NO_ANSWER_TEXT
+
+    content = example["messages"][-1]["content"]
+    parsed = parse_answer(content)
+    return (parsed.answer if parsed is not None else content.strip()) == NO_ANSWER_TEXT
+
+
+class _Units:
+    """The evidence units of each chunk (`assistant.evidence.split_units`), split once, with their terms.
+
+    Only units the prompt shows unchanged can be quoted: one holding a special-token string or a source
+    delimiter reads differently once neutralized, so the model could never copy it."""
+
+    def __init__(self, special_tokens: Sequence[str]) -> None:
+        self.special_tokens = list(special_tokens)
+        self._units: dict[int, list[str]] = {}
+        self._terms: dict[str, set[str]] = {}
+
+    def of(self, chunk: Chunk) -> list[str]:
+        from assistant.evidence import split_units
+        from assistant.prompts import neutralize
+
+        if chunk.id not in self._units:
+            texts = dict.fromkeys(unit.text for unit in split_units(chunk.text, chunk.heading))
+            self._units[chunk.id] = [t for t in texts if neutralize(t, self.special_tokens) == t]
+        return self._units[chunk.id]
+
+    def terms(self, text: str) -> set[str]:
+        from assistant.verification import content_terms
+
+        if text not in self._terms:
+            self._terms[text] = content_terms(text)
+        return self._terms[text]
+
+
+def _ground(fact: Fact, chunk: Chunk, units: _Units) -> tuple[str, str] | None:
+    """(quote, answer) for a fact: the unit of its chunk that states it, copied verbatim, and the short
+    answer, which must verify against that quote (`verify_claim`, the answerer's own check). None when no
+    unit does: the fact is skipped, so every answer in the set verifies against its quote."""
+    from assistant.answer_schema import MAX_ANSWER_CHARS
+    from assistant.verification import normalize, verify_claim
+
+    answer = short_answer(fact)
+    if len(answer) > MAX_ANSWER_CHARS:
+        return None
+    needle = normalize(_clean(fact.markers[0] if fact.kind == "field" else answer)).rstrip(".")
+    key = normalize(fact.markers[1]) if fact.kind == "field" else ""
+    holding = [text for text in units.of(chunk) if needle in normalize(_clean(text))]
+    holding.sort(key=lambda text: key not in normalize(_clean(text)))  # the unit naming the field first
+    for quote in holding:
+        if verify_claim(answer, quote, chunk.text).verified:
+            return quote, answer
+    return None
+
+
+def _nearest(question: str, units: Sequence[tuple[int, str]], k: int, rng: random.Random,
+             terms: _Units) -> list[tuple[int, str]]:
+    """The `k` units a ranker would put first for the question, best first: most of the question's content
+    terms, then holding the kind of value it asks for; ties in a seeded order."""
+    from assistant.evidence import Question, unit_has_value
+
+    asked = Question.parse(question)
+    wanted = terms.terms(question)
+    keyed = [(-len(wanted & terms.terms(text)), not unit_has_value(asked, text), rng.random(), index)
+             for index, (_, text) in enumerate(units)]
+    return [units[key[-1]] for key in sorted(keyed)[:k]]
+
+
+def _example(question: str, sources: Sequence[Chunk], evidence: Sequence[tuple[int, str]],
+             assistant: str, special_tokens: Sequence[str]) -> dict:
     from assistant.prompts import build_messages
 
-    messages = build_messages(question, sources, special_tokens=special_tokens)
-    return {"messages": [*messages, {"role": "assistant", "content": answer}]}
+    messages = build_messages(question, sources, special_tokens=special_tokens, evidence=evidence)
+    return {"messages": [*messages, {"role": "assistant", "content": assistant}]}
 
 
 def build_dataset(
@@ -327,21 +434,27 @@ def build_dataset(
     *,
     no_answer_fraction: float = 0.15,
     max_sources: int = 3,
+    max_quotes: int = MAX_QUOTES,
     special_tokens: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Grounded chat examples from `chunks`, deterministic for a given seed (input order is irrelevant).
 
     Each answerable example puts the chunk holding the fact among up to `max_sources - 1` distractor
-    chunks (none mentioning the fact), numbered in canonical order, and answers with the fact and
-    its `[n]`. About `no_answer_fraction` of the examples show only distractors and answer with
-    `NO_ANSWER_TEXT`. Fewer than `n_examples` come back when the chunks hold fewer distinct facts.
+    chunks (none mentioning the fact), numbered in canonical order; the quotes listed after them are the
+    unit stating the fact and the units of the sources nearest the question (2 to `max_quotes` in all,
+    in a seeded order). The target is the answer schema's JSON: that unit, verbatim, under its source's
+    number, and the short answer, which verifies against it. About `no_answer_fraction` of the examples
+    show only distractors, list the units nearest the question best first, and answer `NO_ANSWER_TEXT`
+    quoting the nearest. Fewer than `n_examples` come back when the chunks hold fewer groundable facts.
     """
-    from assistant.prompts import NO_ANSWER_TEXT, canonical_order
+    from assistant.prompts import NO_ANSWER_TEXT, canonical_order, submission_of
 
     if n_examples < 1:
         raise TuningError("the number of examples must be at least 1")
     if max_sources < 1:
         raise TuningError("max_sources must be at least 1")
+    if max_quotes < 1:
+        raise TuningError("max_quotes must be at least 1")
     pool = sorted({chunk.id: chunk for chunk in chunks}.values(), key=lambda c: (*c.sort_key(), c.id))
     if not pool:
         raise TuningError("no chunks to build a dataset from: ingest documents first (`assistant ingest PATH`)")
@@ -355,41 +468,72 @@ def build_dataset(
     if not by_chunk:
         raise TuningError("the documents hold no facts the templates can turn into questions")
     by_id = {chunk.id: chunk for chunk in pool}
+    units = _Units(special_tokens)
 
-    # Sample chunks in turn (round robin over a shuffled order), one fact of each per round.
+    # Sample chunks in turn (round robin over a shuffled order), one groundable fact of each per round.
     order = list(by_chunk)
     rng.shuffle(order)
-    picked: list[Fact] = []
+    picked: list[tuple[Fact, str, str]] = []  # (fact, quote, answer)
     seen: set[tuple[str, str]] = set()
-    wanted = n_examples
     cursor = {chunk_id: 0 for chunk_id in order}
-    while len(picked) < wanted and any(cursor[c] < len(by_chunk[c]) for c in order):
+    while len(picked) < n_examples and any(cursor[c] < len(by_chunk[c]) for c in order):
         for chunk_id in order:
-            if cursor[chunk_id] >= len(by_chunk[chunk_id]) or len(picked) >= wanted:
-                continue
-            fact = by_chunk[chunk_id][cursor[chunk_id]]
-            cursor[chunk_id] += 1
-            if (fact.question, fact.answer) not in seen:
+            while cursor[chunk_id] < len(by_chunk[chunk_id]) and len(picked) < n_examples:
+                fact = by_chunk[chunk_id][cursor[chunk_id]]
+                cursor[chunk_id] += 1
+                if (fact.question, fact.answer) in seen:
+                    continue
                 seen.add((fact.question, fact.answer))
-                picked.append(fact)
+                grounded = _ground(fact, by_id[chunk_id], units)
+                if grounded is not None:
+                    picked.append((fact, *grounded))
+                    break
+    if not picked:
+        raise TuningError("no fact the templates found is stated by a single sentence, item or row")
     rng.shuffle(picked)
-    n_no_answer = round(len(picked) * no_answer_fraction) if len(pool) > 1 else 0
-    no_answer_slots = set(rng.sample(range(len(picked)), min(n_no_answer, len(picked))))
+
+    def distractors(gold: Chunk, fact: Fact) -> list[Chunk]:
+        return [c for c in pool if c.id != gold.id and not _holds(c, fact)]
+
+    def same_submission(gold: Chunk, fact: Fact) -> list[Chunk]:
+        # A question asked without sources that answer it stays about its own insured (as a chat scoped
+        # to a submission retrieves): another insured's "Location 2 ... built in 2016" would answer it.
+        return [c for c in distractors(gold, fact) if submission_of(c.source) == submission_of(gold.source)]
+
+    eligible = [i for i, (fact, _, _) in enumerate(picked) if same_submission(by_id[fact.chunk_id], fact)]
+    n_no_answer = round(len(picked) * no_answer_fraction)
+    no_answer_slots = set(rng.sample(eligible, min(n_no_answer, len(eligible))))
+
+    def source_units(sources: Sequence[Chunk], fact: Fact, leave_out: str = "") -> list[tuple[int, str]]:
+        return [(number, text) for number, chunk in enumerate(sources, start=1) for text in units.of(chunk)
+                if text != leave_out and not _mentions(text, fact)]
 
     examples: list[dict[str, Any]] = []
-    for index, fact in enumerate(picked):
+    for index, (fact, quote, answer) in enumerate(picked):
         gold = by_id[fact.chunk_id]
-        candidates = [c for c in pool if c.id != gold.id and not _holds(c, fact)]
+        candidates = distractors(gold, fact)
         if index in no_answer_slots:
-            if not candidates:
+            own = same_submission(gold, fact)
+            count = rng.randint(1, min(max_sources, len(own)))
+            sources = canonical_order(rng.sample(own, count))
+            near = _nearest(fact.question, source_units(sources, fact),
+                            rng.randint(min(2, max_quotes), max_quotes), rng, units)
+            if near:  # the ranker's order: the nearest unit first, and it is the one quoted
+                examples.append(_example(fact.question, sources, near, answer_json(*near[0], NO_ANSWER_TEXT),
+                                         special_tokens))
                 continue
-            count = rng.randint(1, min(max_sources, len(candidates)))
-            sources = canonical_order(rng.sample(candidates, count))
-            examples.append(_example(fact.question, NO_ANSWER_TEXT, sources, special_tokens))
-            continue
         count = rng.randint(0, min(max_sources - 1, len(candidates)))
-        sources = canonical_order([gold, *rng.sample(candidates, count)])
+        chosen = rng.sample(candidates, count)
+        sources = canonical_order([gold, *chosen])
+        while not source_units(sources, fact, quote) and len(chosen) < min(max_sources - 1, len(candidates)):
+            # A one-unit chunk alone (a table row) leaves nothing to choose from: add a distractor source.
+            chosen.append(rng.choice([c for c in candidates if c not in chosen]))
+            sources = canonical_order([gold, *chosen])
         number = next(i for i, chunk in enumerate(sources, start=1) if chunk.id == gold.id)
-        answer = fact.answer[:-1] + f" [{number}]." if fact.answer.endswith(".") else f"{fact.answer} [{number}]"
-        examples.append(_example(fact.question, answer, sources, special_tokens))
+        wanted = rng.randint(min(2, max_quotes), max_quotes)
+        evidence = [(number, quote), *_nearest(fact.question, source_units(sources, fact, quote), wanted - 1,
+                                               rng, units)]
+        rng.shuffle(evidence)
+        examples.append(_example(fact.question, sources, evidence, answer_json(number, quote, answer),
+                                 special_tokens))
     return examples

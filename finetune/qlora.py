@@ -46,7 +46,7 @@ class TrainConfig(BaseModel):
     lora_dropout: float = Field(0.05, ge=0, lt=1)
     eval_fraction: float = Field(0.1, gt=0, lt=1)
     seed: int = 0
-    max_seq_len: int = Field(1024, ge=16)
+    max_seq_len: int = Field(1536, ge=16)  # the served layout (sources, quotes, JSON answer) runs to ~1,000 tokens
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     scheduler: str = "cosine"  # any transformers.get_scheduler name: linear, cosine, constant_with_warmup...
     weight_decay: float = Field(0.0, ge=0)

@@ -11,7 +11,6 @@ from assistant.citations import (
     parse_markers,
     shorten_quote,
     strip_markers,
-    support,
     terms,
 )
 from index.types import Chunk, ScoredChunk
@@ -81,7 +80,7 @@ def test_fabricated_next_to_valid() -> None:
     check = check_citations("The warehouse roof is a metal deck [1][9]. Claims: one water claim [0].", SOURCES)
     assert [c.number for c in check.citations] == [1]
     assert check.invalid == [0, 9]
-    assert check.supported
+    assert not check.supported  # a fabricated number makes the answer unsupported, whatever else it cites
 
 
 def test_unrelated_source_not_verified() -> None:
@@ -119,13 +118,6 @@ def test_infer_citations_marks_inferred() -> None:
     assert [c.number for c in inferred] == [1, 3]
     assert all(c.inferred for c in inferred)
     assert infer_citations("Nothing here relates to anything.", SOURCES) == []
-
-
-def test_support_rules() -> None:
-    source = terms(FIRE.text)
-    assert support(terms("wet-pipe sprinkler system"), source)[1]
-    assert not support(terms("flood zone elevation certificate"), source)[1]
-    assert not support(set(), source)[1]
 
 
 def test_shorten_quote_centres_on_best_sentence() -> None:

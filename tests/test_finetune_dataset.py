@@ -5,12 +5,25 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import jsonschema
 import pytest
 
-from assistant.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, canonical_order
+from assistant.answer_schema import answer_schema, parse_answer
+from assistant.evidence import split_units
+from assistant.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, canonical_order, submission_of
+from assistant.verification import quote_in_source, verify_claim
 from finetune import TuningError
-from finetune.dataset import DatasetError, build_dataset, data_hash, extract_facts, validate_file, write_jsonl
+from finetune.dataset import (
+    DatasetError,
+    build_dataset,
+    data_hash,
+    extract_facts,
+    short_answer,
+    validate_file,
+    write_jsonl,
+)
 from index.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,8 +126,8 @@ def test_data_hash_and_atomic_write(tmp_path):
 
 def test_facts_from_fields_sections_and_sentences():
     questions = {fact.question: fact.answer for chunk in CHUNKS for fact in extract_facts(chunk)}
-    assert questions["What is the Total Insured Value for Location No 1?"] == (
-        "The Total Insured Value for Location No 1 is $82,750,000."
+    assert questions["What is the Total Insured Value for Location No. 1?"] == (
+        "The Total Insured Value for Location No. 1 is $82,750,000."
     )
     assert questions["What is the broker?"] == "The broker is Cascade Risk Partners."
     assert "What does section 3.1 say about minimum sprinkler requirement?" in questions
@@ -122,52 +135,118 @@ def test_facts_from_fields_sections_and_sentences():
     assert any("freezer" in q for q in questions)
 
 
+_SOURCE = re.compile(r'<source id="(\d+)" insured="([^"]*)" file="([^"]+)" page="(\d+)">\n(.*?)\n</source>', re.S)
+_QUOTE = re.compile(r'^\[(\d+)\] "(.*)"$')
+
+
 def _question(example: dict) -> str:
     return example["messages"][1]["content"].rsplit("Question: ", 1)[1]
 
 
-def _sources(example: dict) -> list[str]:
-    return re.findall(r'<source id="\d+" file="[^"]+" page="\d+">\n(.*?)\n</source>',
-                      example["messages"][1]["content"], flags=re.S)
+def _source_texts(example: dict) -> list[str]:
+    return [match.group(5) for match in _SOURCE.finditer(example["messages"][1]["content"])]
 
 
-def test_examples_use_the_answer_time_layout_and_cite_the_source_holding_the_fact():
+def _evidence(example: dict) -> list[tuple[int, str]]:
+    """The (source number, quote) pairs listed under "Quotes that may answer it:"."""
+    content = example["messages"][1]["content"]
+    assert content.count("\nQuotes that may answer it:\n") == 1
+    block = content.split("\nQuotes that may answer it:\n", 1)[1].split("\n\n", 1)[0]
+    pairs = []
+    for line in block.splitlines():
+        match = _QUOTE.match(line)
+        assert match, line
+        pairs.append((int(match.group(1)), match.group(2)))
+    return pairs
+
+
+def _prompt_chunks(example: dict) -> list[Chunk]:
+    """The sources as the prompt shows them, rebuilt as chunks (insured folder, file, page, text)."""
+    return [Chunk(int(number), f"/{insured}/{name}" if insured else f"/{name}", int(page), 0, text)
+            for number, insured, name, page, text in _SOURCE.findall(example["messages"][1]["content"])]
+
+
+def check_served(example: dict, sources: list[Chunk]) -> tuple[int, str, str]:
+    """Every example is laid out as `Answerer.stream` serves it: returns (source, quote, answer) of its target.
+
+    The system prompt; the user turn exactly as `build_messages` makes it for its question, sources and
+    quotes; the assistant turn the answer schema's compact JSON with one evidence item, one of the listed
+    quotes under its source's number, found in that source."""
+    messages = example["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant"]
+    assert messages[0]["content"] == SYSTEM_PROMPT
+    evidence = _evidence(example)
+    assert 1 <= len(evidence) <= 4 and len(set(evidence)) == len(evidence)
+    assert messages[:2] == build_messages(_question(example), sources, evidence=evidence)
+    content = messages[2]["content"]
+    data = json.loads(content)
+    assert content == json.dumps(data, separators=(",", ":"), ensure_ascii=False)  # compact, key order kept
+    assert list(data) == ["evidence", "answer"]
+    jsonschema.validate(data, answer_schema())
+    listed = [SimpleNamespace(number=number, text=text) for number, text in evidence]
+    jsonschema.validate(data, answer_schema(listed))  # the quote is one of the listed ones, under its number
+    parsed = parse_answer(content)
+    assert parsed is not None and parsed.to_dict() == data
+    [item] = parsed.evidence
+    assert 1 <= item.source <= len(sources)
+    assert quote_in_source(item.quote, sources[item.source - 1].text)  # found in the source it names
+    return item.source, item.quote, parsed.answer
+
+
+def _by_text(text: str) -> Chunk:
+    return next(chunk for chunk in CHUNKS if chunk.text.strip() == text)
+
+
+def test_examples_are_laid_out_exactly_as_served():
     examples = build_dataset(CHUNKS, 40, seed=3, no_answer_fraction=0.2)
     assert len(examples) >= 10
-    by_text = {chunk.text.strip(): chunk for chunk in CHUNKS}
     answered = no_answer = 0
     for example in examples:
-        messages = example["messages"]
-        assert [m["role"] for m in messages] == ["system", "user", "assistant"]
-        assert messages[0]["content"] == SYSTEM_PROMPT
-        sources = [by_text[text] for text in _sources(example)]
-        # Exactly the prompt the answerer builds for these sources (canonical order) and question.
-        assert messages[:2] == build_messages(_question(example), canonical_order(sources))
-        answer = messages[2]["content"]
+        sources = [_by_text(text) for text in _source_texts(example)]
+        assert sources == canonical_order(sources)
+        number, quote, answer = check_served(example, sources)
+        gold = sources[number - 1]
+        assert quote in {unit.text for unit in split_units(gold.text, gold.heading)}  # a unit, verbatim
         if answer == NO_ANSWER_TEXT:
             no_answer += 1
             continue
         answered += 1
-        [cited] = re.findall(r"\[(\d+)\]", answer)
-        gold = sources[int(cited) - 1]
-        fact_answers = {fact.answer[:-1] for fact in extract_facts(gold)}
-        assert re.sub(r" \[\d+\]\.?$", "", answer) in fact_answers | {a + "." for a in fact_answers}
+        assert (number, quote) in _evidence(example)
+        verdict = verify_claim(answer, quote, gold.text)
+        assert verdict.verified, (answer, quote, verdict.reason)
+        assert answer in {short_answer(fact) for fact in extract_facts(gold)}
     assert answered and no_answer
+    assert all(2 <= len(_evidence(example)) <= 4 for example in examples)  # the answer among distractors
     assert 0.1 <= no_answer / len(examples) <= 0.3
 
 
-def test_no_answer_examples_hold_no_source_with_the_fact():
+def test_the_answer_unit_is_not_always_listed_first():
+    positions = set()
+    for example in build_dataset(CHUNKS, 40, seed=0):
+        _, quote, answer = check_served(example, [_by_text(t) for t in _source_texts(example)])
+        if answer != NO_ANSWER_TEXT:
+            positions.add([text for _, text in _evidence(example)].index(quote))
+    assert len(positions) >= 2
+
+
+def test_no_answer_examples_hold_no_source_with_the_fact_and_quote_the_nearest_unit():
     examples = build_dataset(CHUNKS, 40, seed=1, no_answer_fraction=0.5)
     facts = {fact.question: fact for chunk in CHUNKS for fact in extract_facts(chunk)}
     checked = 0
     for example in examples:
-        if example["messages"][2]["content"] != NO_ANSWER_TEXT:
+        sources = [_by_text(text) for text in _source_texts(example)]
+        number, quote, answer = check_served(example, sources)
+        if answer != NO_ANSWER_TEXT:
             continue
         fact = facts[_question(example)]
         holder = next(chunk for chunk in CHUNKS if chunk.id == fact.chunk_id)
-        assert holder.text.strip() not in _sources(example)
+        assert holder not in sources
+        assert all(submission_of(chunk.source) == submission_of(holder.source) for chunk in sources)
+        assert (number, quote) == _evidence(example)[0]  # the nearest unit, listed first as the ranker would
+        assert not any(verify_claim(short_answer(fact), text, sources[n - 1].text).verified
+                       for n, text in _evidence(example))
         checked += 1
-    assert checked >= 5
+    assert checked >= 3
 
 
 def test_deterministic_with_a_seed_and_order_independent(tmp_path):
@@ -183,6 +262,9 @@ def test_document_text_cannot_open_a_turn():
     examples = build_dataset([evil, *CHUNKS], 60, seed=0, special_tokens=["<|im_start|>", "<|im_end|>"])
     prompts = [e["messages"][1]["content"] for e in examples if "Obey me" in e["messages"][1]["content"]]
     assert prompts and all("<|im_start|>" not in p and "<|im_end|>" not in p for p in prompts)
+    # A unit holding a special token is never the quote: the model could not copy it as the prompt shows it.
+    assert all("<|im_" not in e["messages"][2]["content"] for e in examples)
+    assert any('"The deductible is $5,000 <x>."' in e["messages"][2]["content"] for e in examples)
 
 
 def test_builder_errors():
@@ -200,7 +282,14 @@ def test_committed_sample_dataset_is_valid():
     assert files, "sample_docs/tuning/ holds the committed starter dataset"
     for path in files:
         examples = validate_file(path)
-        assert all(e["messages"][0]["content"] == SYSTEM_PROMPT for e in examples)
+        no_answer = 0
+        for example in examples:
+            sources = _prompt_chunks(example)
+            number, quote, answer = check_served(example, sources)
+            no_answer += answer == NO_ANSWER_TEXT
+            if answer != NO_ANSWER_TEXT:
+                assert verify_claim(answer, quote, sources[number - 1].text).verified, (answer, quote)
+        assert 0.1 <= no_answer / len(examples) <= 0.2
 
 
 @pytest.mark.slow

@@ -479,6 +479,18 @@ def index_state(assistant: Assistant) -> tuple[list[Any], Any] | None:
         return None
 
 
+def submissions(assistant: Assistant) -> list[Any]:
+    """The workspace's submissions (insured folders), or none while nothing is ingested."""
+    import sqlite3
+
+    from index.store import StoreError
+
+    try:
+        return assistant.submissions()
+    except (StoreError, sqlite3.OperationalError):
+        return []
+
+
 def md_highlight(text: str, quote: str) -> str:
     """`text` as plain Markdown with `quote` (ellipses trimmed) highlighted where it occurs, else all of it."""
     wanted = " ".join(quote.split()).strip("… .")

@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from assistant.answering import says_no_answer
 from ui import core
 
 ws = core.workspace()
@@ -32,6 +31,9 @@ st.caption(engine_name)
 with st.sidebar:
     st.divider()
     st.markdown("**Conversation**")
+    submissions = ["All submissions", *(item.name for item in core.submissions(assistant))]
+    picked = st.selectbox("Submission", submissions, help="Answer from one insured's documents only.")
+    scope = None if picked == submissions[0] else picked
     max_tokens = st.slider("Longest answer (tokens)", 16, 1024, int(settings.max_new_tokens), step=16)
     top_k = st.slider("Passages per question", 1, 10, int(settings.top_k))
     st.download_button("Export as Markdown", core.conversation_markdown(answers, engine_name, settings.workspace),
@@ -52,16 +54,19 @@ def not_in_documents(detail: str) -> None:
     st.info(f"**Not in your documents.** {detail}", icon=":material/search_off:")
 
 
-def source_card(citation: Any) -> None:
+def source_card(citation: Any, kind: str) -> None:
     with st.container(border=True):
         check = (":gray-badge[:material/link: inferred: matched by wording, not cited by the model]"
                  if citation.inferred
+                 else ":blue-badge[:material/format_quote: quote from the document]" if kind == "quote"
                  else ":green-badge[:material/verified: verified]" if citation.verified
                  else ":orange-badge[:material/help: not verified]")
         where = Path(citation.source)
-        st.markdown(f"**[{citation.number}] {core.md_text(where.name)}** · page {citation.page} · "
-                    f":gray[{core.md_text(where.parent.name)}]  \n"
-                    f"{check} support {citation.score:.2f}")
+        insured = citation.submission or where.parent.name
+        st.markdown(f"**[{citation.number}] {core.md_text(insured)} / {core.md_text(where.name)}** · "
+                    f"{core.md_text(citation.location or f'page {citation.page}')}  \n{check}")
+        if citation.reason and kind == "answer" and not citation.verified:
+            st.caption(core.md_text(citation.reason))
         quote = " ".join(citation.quote.split())
         st.markdown("> " + core.md_text(quote[:400] + ("…" if len(quote) > 400 else "")))
         with st.expander("Open in context"):
@@ -75,21 +80,26 @@ def source_card(citation: Any) -> None:
 
 
 def show_answer(answer: Any) -> None:
-    if answer.declined:
-        not_in_documents("Nothing in the ingested documents matches this question, so no answer was written. "
-                         "Try other words, or add the documents that hold the answer on the Library page.")
+    if answer.kind == "declined":
+        not_in_documents("The documents do not contain this information"
+                         + (f" ({core.md_text(answer.reason)})." if answer.reason else ".")
+                         + " Try other words, or add the documents that hold the answer on the Library page.")
         return
-    if says_no_answer(answer.text) and not answer.citations:
-        not_in_documents("The passages found do not answer this question: " + core.md_answer(answer.text))
-        return
-    st.markdown(core.md_answer(answer.text))
+    if answer.kind == "answer" and answer.supported:
+        st.markdown(":green-badge[:material/verified: verified answer] " + core.md_answer(answer.text))
+    else:
+        st.markdown(":blue-badge[:material/format_quote: quoted from the documents] "
+                    "The model's answer did not verify, so here is what the documents say, word for word.")
+        if answer.draft:
+            with st.expander("What the model wrote (not verified, not an answer)"):
+                st.caption(core.md_text(answer.draft))
+                if answer.reason:
+                    st.caption("Why: " + core.md_text(answer.reason))
     if answer.citations:
         columns = st.columns(min(3, len(answer.citations)))
         for index, citation in enumerate(answer.citations):
             with columns[index % len(columns)]:
-                source_card(citation)
-    else:
-        st.warning("No source supports this answer: check it against your documents.", icon=":material/warning:")
+                source_card(citation, answer.kind)
     if answer.invalid_citations:
         st.caption(f"Cited sources that do not exist were dropped: {answer.invalid_citations}")
     usage = answer.usage
@@ -118,7 +128,7 @@ if question:
         final: dict[str, Any] = {}
 
         def pieces() -> Iterator[str]:
-            for item in chat["conversation"].stream(question, k=top_k, max_tokens=max_tokens):
+            for item in chat["conversation"].stream(question, k=top_k, max_tokens=max_tokens, scope=scope):
                 if isinstance(item, str):
                     yield core.md_answer(item)
                 else:
@@ -128,6 +138,7 @@ if question:
         try:
             with st.spinner("Reading your documents…"):
                 first = next(stream, "")
+            st.caption("Draft, being checked against the documents:")
             st.write_stream(_chain(first, stream) if first else stream)
         except Exception as exc:  # the engine or index failed: tell the user, keep the page alive
             st.error(f"No answer: {core.one_line(exc)}", icon=":material/error:")

@@ -1,0 +1,437 @@
+"""Evidence: the sentences, list items and table rows of the retrieved passages that answer a question.
+
+Owns splitting passages into candidate units (`split_units`), the question's analysis (`Question`:
+its content terms, the kind of value it asks for, the submission it names) and ranking the candidates
+against it (`EvidenceRanker`). Imports `index.types` and `assistant.verification` (for terms and
+facts); never an engine.
+
+Candidates keep their text verbatim (whitespace collapsed), so a quote taken from one is found in its
+source. Units:
+- a Markdown table row (`| a | b |`), whole, with the table's header row as its context;
+- a list item (`- `, `* `, `•`, `1.`, `a)`), with its wrapped lines;
+- a sentence of a paragraph, where a paragraph joins lines wrapped at the page's width;
+- a line of figures ("Closed $184,500 $0 $184,500") continues the record before it, so a claim row of a
+  loss run stays whole.
+
+Ranking (`EvidenceRanker.rank`) sums, per candidate: the embedder's cosine to the question (scaled within
+the candidate set), the question's content terms found in it weighted by their rarity in the workspace
+(IDF, soft matched: stems, then word embeddings for synonyms such as "biggest"/"largest"), whether it
+holds the kind of value asked for (a figure, a date), and its passage's retrieval rank. Query
+likelihood with the bundled generator (UPR, Sachan et al. 2022) was measured and left out: with the
+135M model it moved the right unit out of first place (held-out set: 0.32 -> 0.23 at the top 6).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from assistant.prompts import submission_of
+from assistant.verification import (
+    NEGATIONS,
+    NOT_CONTENT,
+    STOPWORDS,
+    Facts,
+    content_terms,
+    dates,
+    fact_disagreements,
+    facts,
+    normalize,
+    stem,
+)
+from index.types import Chunk, ScoredChunk
+
+WordVectors = Callable[[Sequence[str]], dict[str, object]]  # words -> unit vectors (numpy)
+
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦‣]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_ABBREVIATIONS = ("approx", "no", "nos", "st", "inc", "ltd", "co", "corp", "dr", "mr", "ms", "mrs", "vs", "etc",
+                  "e.g", "i.e", "u.s", "fig", "sec", "para", "ave", "rd", "ft", "sq", "lbs", "lb", "max", "min",
+                  "incl", "dept", "est", "ref", "yr", "yrs", "mo", "mos", "jan", "feb", "mar", "apr", "jun", "jul",
+                  "aug", "sep", "sept", "oct", "nov", "dec")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])")
+_RUNNING_LINE = re.compile(r"\bpage\s+\d+\s+of\s+\d+\b", re.IGNORECASE)  # a running header or footer
+WRAP_SHARE = 0.7  # a line at least this share of the passage's longest line, not ending a sentence, wraps on
+MAX_UNIT_WORDS = 90
+FACT_WEIGHT = 3.0  # weight of a date, identifier or figure the question states, as a rare word
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One candidate piece of evidence within a passage."""
+
+    text: str  # verbatim, whitespace collapsed
+    kind: str  # sentence | item | row
+    context: str = ""  # the table header of a row, the heading a unit stands under
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def _is_figure_line(line: str) -> bool:
+    tokens = line.split()
+    if not tokens or len(tokens) > 10:
+        return False
+    figures = sum(1 for token in tokens if re.search(r"\d", token))
+    return figures * 2 >= len(tokens) and figures >= 1
+
+
+def _record_kind(figure_line: str, before: Unit) -> str:
+    """A unit that a line of two or more figures continues is a record (a row); one figure is just wrapped text."""
+    return "row" if len(re.findall(r"\d[\d,.]*", figure_line)) >= 2 else before.kind
+
+
+def _is_numbered_heading(line: str) -> bool:
+    """"2. Occupancy", "4.2 Sprinklers": a short numbered title, not a list item."""
+    rest = _BULLET.sub("", line)
+    return bool(re.match(r"^\s*\(?\d", line)) and len(rest.split()) <= 6 and not rest.endswith((".", ";", ",", ":"))
+
+
+def _split_sentences(paragraph: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        before = paragraph[start:match.start()].rstrip()
+        last_word = re.findall(r"[\w.]+$", before)
+        if last_word and last_word[0].rstrip(".").lower() in _ABBREVIATIONS:
+            continue
+        if re.search(r"\b[A-Z]\.$", before):  # an initial: "J. Smith"
+            continue
+        pieces.append(paragraph[start:match.start()].strip())
+        start = match.end()
+    pieces.append(paragraph[start:].strip())
+    return [piece for piece in pieces if piece]
+
+
+def _table_cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def split_units(text: str, heading: str = "") -> list[Unit]:
+    """The candidate units of a passage, in reading order (see the module docstring)."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    widest = max((len(line) for line in lines if line.strip()), default=0)
+    units: list[Unit] = []
+    paragraph: list[str] = []
+    item: list[str] = []
+    header = ""
+    current_heading = heading
+
+    def flush_paragraph() -> None:
+        if paragraph:
+            joined = " ".join(" ".join(paragraph).split())
+            units.extend(Unit(sentence, "sentence", current_heading) for sentence in _split_sentences(joined))
+            paragraph.clear()
+
+    def flush_item() -> None:
+        if item:
+            units.append(Unit(" ".join(" ".join(item).split()), "item", current_heading))
+            item.clear()
+
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            flush_item()
+            flush_paragraph()
+            header = ""
+            continue
+        if stripped.startswith("|") and stripped.count("|") >= 2:
+            flush_item()
+            flush_paragraph()
+            if _TABLE_SEPARATOR.match(stripped):
+                continue
+            if not header:
+                header = " | ".join(_table_cells(stripped))
+                continue
+            units.append(Unit(" ".join(stripped.split()), "row", header))
+            continue
+        header = ""
+        if _HEADING.match(stripped):
+            flush_item()
+            flush_paragraph()
+            current_heading = _HEADING.sub("", stripped)
+            continue
+        if _BULLET.match(line) and _is_numbered_heading(stripped):
+            flush_item()
+            flush_paragraph()
+            current_heading = stripped
+            continue
+        if stripped[0].islower() and not item and not paragraph and units:
+            last = units.pop()  # a wrapped line the width test missed: "... evacuation" / "and contaminated"
+            units.append(Unit(f"{last.text} {stripped}", last.kind, last.context))
+            continue
+        if _BULLET.match(line):
+            flush_item()
+            flush_paragraph()
+            item.append(stripped)
+            continue
+        if _is_figure_line(stripped) and (item or paragraph or units):
+            if item:
+                item.append(stripped)
+            elif paragraph:
+                paragraph.append(stripped)
+                flush_paragraph()
+                last = units.pop()
+                units.append(Unit(last.text, _record_kind(stripped, last), last.context))
+            else:
+                last = units.pop()
+                units.append(Unit(f"{last.text} {stripped}", _record_kind(stripped, last), last.context))
+            continue
+        if item:
+            if line[:1].isspace() or not item[-1].rstrip().endswith((".", ":", ";")):
+                item.append(stripped)
+                continue
+            flush_item()
+        paragraph.append(stripped)
+        wraps = len(stripped) >= WRAP_SHARE * widest and not stripped.endswith((".", "!", "?", ":"))
+        if not wraps and not stripped.endswith((",", "-", "—", "and", "or", "of", "the")):
+            flush_paragraph()
+    flush_item()
+    flush_paragraph()
+    return [unit for unit in units if len(re.findall(r"\w+", unit.text)) >= 2 and not _RUNNING_LINE.search(unit.text)]
+
+
+# ---- the question ---------------------------------------------------------------------------------
+
+_FIGURE_QUESTION = re.compile(
+    r"\bhow\s+(?:much|many|far|big|large|tall|high|long|wide|deep|old|heavy|often)\b|"
+    r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?(?:\w+\s+){0,3}?"
+    r"(?:amount|limit|value|values|tiv|deductible|premium|reserve|reserves|incurred|paid|total|rate|charge|"
+    r"count|number|size|area|capacity|distance|percentage|percent|ratio|height|year|age|cost|sum|retention)\b|"
+    r"\b(?:what|which)\s+(?:amount|limit|percentage|percent|number|size|capacity|year|deductible|rate)\b",
+    re.IGNORECASE,
+)
+_DATE_QUESTION = re.compile(r"\bwhen\b|\bwhat\s+(?:date|day|month|year)\b|\bwhich\s+(?:date|day|month|year)\b|"
+                            r"\bhow\s+long\s+ago\b|\bwhat\s+(?:is|was)\s+the\s+(?:\w+\s+){0,3}date\b", re.IGNORECASE)
+_QUESTION_WORDS = frozenset("how much many far big large what which when where who whom whose why tell give "
+                            "describe list does did there kind type sort".split())
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the ranker and the answerability gate need to know about a question."""
+
+    text: str
+    terms: tuple[str, ...]  # content words (unstemmed, lower case), in order
+    wants_figure: bool
+    wants_date: bool
+    facts: Facts = field(default_factory=Facts)  # what the question states ("the 01/16/2024 loss")
+
+    @classmethod
+    def parse(cls, text: str) -> Question:
+        flat = normalize(text).replace("’", "'")
+        stated = facts(flat)
+        words = re.findall(r"[a-z][a-z'-]*[a-z]", dates(flat)[1])
+        seen: dict[str, None] = {}
+        for word in words:
+            word = word.removesuffix("'s").strip("'-")
+            if (len(word) >= 3 and word not in STOPWORDS and word not in _QUESTION_WORDS
+                    and word not in NOT_CONTENT and word not in NEGATIONS):
+                seen.setdefault(word, None)
+        wants_date = bool(_DATE_QUESTION.search(text))
+        return cls(text, tuple(seen), bool(_FIGURE_QUESTION.search(text)) and not wants_date, wants_date, stated)
+
+    @property
+    def stems(self) -> set[str]:
+        return {stem(word) for word in self.terms}
+
+
+def unit_has_value(question: Question, unit_text: str) -> bool:
+    """Whether a unit holds the kind of value the question asks for (a figure, a date), or none is asked."""
+    if not (question.wants_figure or question.wants_date):
+        return True
+    found = facts(unit_text)
+    if question.wants_date:
+        return bool(found.dates) or any(1900 <= value <= 2100 for value in found.figures)
+    return bool(found.figures or found.dates)
+
+
+# ---- ranking -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit of one source, numbered as the source is in the prompt (1..n)."""
+
+    number: int
+    chunk: Chunk
+    unit: Unit
+    index: int  # position of the unit in its passage
+
+    @property
+    def text(self) -> str:
+        return self.unit.text
+
+    @property
+    def submission(self) -> str:
+        return submission_of(self.chunk.source)
+
+    @property
+    def names(self) -> str:
+        """What the candidate's source is called: insured folder, file, title, heading, table header."""
+        return " ".join([self.submission.replace("-", " ").replace("_", " "), PurePath(self.chunk.source).stem
+                         .replace("_", " "), self.chunk.title, self.chunk.heading, self.unit.context])
+
+
+@dataclass
+class Evidence:
+    """A ranked candidate with the signals that ranked it."""
+
+    candidate: Candidate
+    score: float
+    signals: dict[str, float] = field(default_factory=dict)
+    coverage: float = 0.0  # weighted share of the question's terms this evidence (with its names) holds
+    missing: tuple[str, ...] = ()  # question terms it does not hold, rarest first
+    has_value: bool = True  # holds the kind of value the question asks for
+
+    @property
+    def number(self) -> int:
+        return self.candidate.number
+
+    @property
+    def text(self) -> str:
+        return self.candidate.text
+
+
+def candidates(sources: Sequence[ScoredChunk | Chunk]) -> list[Candidate]:
+    """Every unit of every source; source n is `sources[n-1]`."""
+    found = []
+    for number, item in enumerate(sources, start=1):
+        chunk = item.chunk if isinstance(item, ScoredChunk) else item
+        for index, unit in enumerate(split_units(chunk.text, chunk.heading)):
+            found.append(Candidate(number, chunk, unit, index))
+    return found
+
+
+@dataclass
+class Weights:
+    """How the signals add up (set once on sample_docs and checked on a held-out set; see BENCHMARKS.md)."""
+
+    dense: float = 1.0
+    lexical: float = 1.5
+    value: float = 0.5
+    retrieval: float = 0.3
+    length: float = 0.6  # per doubling past LONG_UNIT_WORDS: a long row holds many terms without answering
+
+
+@dataclass
+class EvidenceRanker:
+    """Ranks candidate units against a question (see the module docstring)."""
+
+    embed: Callable[[Sequence[str]], object]  # texts -> unit vectors, a numpy array (n, d)
+    document_frequency: Callable[[Sequence[str]], tuple[int, dict[str, int]]]  # words -> (chunks, chunks with)
+    weights: Weights = field(default_factory=Weights)
+    soft_match: float = 0.62  # word-embedding cosine at which a word stands in for a question term
+    _word_vectors: dict[str, object] = field(default_factory=dict)
+
+    def idf(self, words: Sequence[str]) -> dict[str, float]:
+        """Rarity of each word in the workspace: log((N + 1) / (df + 0.5)), at least 0.1."""
+        total, counts = self.document_frequency([f'"{word}"' for word in words])
+        return {word: max(0.1, math.log((total + 1) / (counts[f'"{word}"'] + 0.5))) for word in words}
+
+    def vectors(self, words: Sequence[str]) -> dict[str, object]:
+        missing = [word for word in dict.fromkeys(words) if word not in self._word_vectors]
+        if missing:
+            if len(self._word_vectors) > 50_000:
+                self._word_vectors.clear()
+            for word, vector in zip(missing, self.embed(missing), strict=True):  # type: ignore[call-overload]
+                self._word_vectors[word] = vector
+        return {word: self._word_vectors[word] for word in words}
+
+    def salience(self, question: Question) -> dict[str, float]:
+        """How much each term carries the question's meaning: 1 - cosine(question, question without it).
+        "earthquake" in "what is the earthquake deductible?" weighs far more than "want" in "by when does
+        the broker want the quotes back?"."""
+        if not question.terms:
+            return {}
+        variants = [re.sub(r"\b" + re.escape(term) + r"\w*", " ", question.text, flags=re.IGNORECASE)
+                    for term in question.terms]
+        vectors = self.embed([question.text, *variants])
+        return {term: max(0.0, 1.0 - float(vectors[i + 1] @ vectors[0])) for i, term in enumerate(question.terms)}
+
+    def coverage(self, question: Question, text: str) -> tuple[float, tuple[str, ...]]:
+        """(share of the question's weight `text` holds, the terms it misses, weightiest first); a term
+        weighs its salience times its rarity in the workspace (IDF)."""
+        if not question.terms:
+            return 0.0, ()
+        weights = self.term_weights(question)
+        total = sum(weights.values()) or 1.0
+        support = self.term_support(question, [text])[0]
+        held = sum(weights[t] * support[t] for t in question.terms) / total
+        missing = tuple(sorted((t for t in question.terms if support[t] < 0.5), key=lambda t: -weights[t]))
+        return held, missing
+
+    def term_weights(self, question: Question) -> dict[str, float]:
+        idf = self.idf(list(question.terms))
+        salience = self.salience(question)
+        return {t: salience[t] * idf[t] + 1e-6 for t in question.terms}
+
+    def term_support(self, question: Question, texts: Sequence[str]) -> list[dict[str, float]]:
+        """For each text: how well it holds each question term (1 exact stem, else the best soft match)."""
+        import numpy as np
+
+        word_sets = [set(re.findall(r"[a-z][a-z'-]*[a-z]|\d[\d,.]*", normalize(text))) for text in texts]
+        stems_of = [{stem(word) for word in words} | content_terms(" ".join(words)) for words in word_sets]
+        all_words = sorted({word for words in word_sets for word in words
+                            if len(word) >= 3 and word not in STOPWORDS and not word[0].isdigit()})
+        need_soft = [term for term in question.terms if not term[0].isdigit()]
+        vectors = self.vectors([*need_soft, *all_words]) if need_soft and all_words else {}
+        results = []
+        for words, stems in zip(word_sets, stems_of, strict=True):
+            support: dict[str, float] = {}
+            candidates_ = [word for word in words if word in vectors]
+            matrix = np.stack([vectors[word] for word in candidates_]) if candidates_ else None
+            for term in question.terms:
+                if stem(term) in stems or term in words:
+                    support[term] = 1.0
+                elif matrix is not None and term in vectors:
+                    best = float(np.max(matrix @ vectors[term]))
+                    support[term] = best if best >= self.soft_match else 0.0
+                else:
+                    support[term] = 0.0
+            results.append(support)
+        return results
+
+    def rank(self, question: Question, found: Sequence[Candidate],
+             retrieval_rank: dict[int, int] | None = None) -> list[Evidence]:
+        """The candidates best first, each with its signals, coverage and missing terms."""
+        import numpy as np
+
+        if not found:
+            return []
+        texts = [c.text if not c.unit.context else f"{c.unit.context}: {c.text}" for c in found]
+        vectors = np.asarray(self.embed([question.text, *texts]))
+        cosines = vectors[1:] @ vectors[0]
+        idf = self.term_weights(question) if question.terms else {}
+        total_weight = sum(idf.values()) or 1.0
+        supports = self.term_support(question, [f"{text} {c.names}" for text, c in zip(texts, found, strict=True)])
+        low, high = float(cosines.min()), float(cosines.max())
+        evidence = []
+        asked_facts = len(question.facts.dates) + len(question.facts.identifiers) + len(question.facts.figures)
+        total_weight += FACT_WEIGHT * asked_facts
+        for i, candidate in enumerate(found):
+            support = supports[i]
+            matched = sum(idf[t] * support[t] for t in question.terms)
+            if asked_facts:
+                unmet = len(fact_disagreements(question.facts, facts(f"{candidate.text} {candidate.names}")))
+                matched += FACT_WEIGHT * (asked_facts - unmet)
+            coverage = matched / total_weight if total_weight else 0.0
+            has_value = unit_has_value(question, candidate.text)
+            signals = {
+                "dense": (float(cosines[i]) - low) / (high - low) if high > low else 0.0,
+                "lexical": coverage,
+                "value": 1.0 if has_value and (question.wants_figure or question.wants_date) else 0.0,
+                "retrieval": 1.0 / (retrieval_rank or {}).get(candidate.number, 1),
+            }
+            w = self.weights
+            score = (w.dense * signals["dense"] + w.lexical * signals["lexical"] + w.value * signals["value"]
+                     + w.retrieval * signals["retrieval"])
+            missing = tuple(sorted((t for t in question.terms if support[t] < 0.5), key=lambda t: -idf[t]))
+            evidence.append(Evidence(candidate, score, signals, coverage, missing, has_value))
+        evidence.sort(key=lambda e: -e.score)
+        return evidence
