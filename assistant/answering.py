@@ -298,7 +298,7 @@ class Answerer:
         if not assessment.answerable:
             yield self.declined(question, assessment.reason, scope=named, sources=pool[:k])
             return
-        chosen = evidence_sources(assessment.usable, pool, PROMPT_SOURCES)
+        chosen = evidence_sources(assessment.usable, pool, min(PROMPT_SOURCES, k))
         prepared = self.prepare(question, chosen, history, max_tokens + EVIDENCE_TOKENS)
         usable = renumber(assessment.usable, pool, prepared.sources)
         prepared = self.prepare(question, prepared.sources, history, max_tokens,
@@ -416,14 +416,10 @@ class Answerer:
 
 
 def evidence_sources(usable: Sequence[Evidence], pool: Sequence[ScoredChunk], count: int) -> list[ScoredChunk]:
-    """The passages the model is given: those holding the usable evidence (best first), then the best
-    retrieved ones, `count` in all (more when the evidence spans more passages)."""
+    """The passages the model is given, `count` in all: those holding the usable evidence (best first),
+    then the best retrieved ones."""
     chosen: list[ScoredChunk] = []
-    for evidence in usable:
-        hit = pool[evidence.number - 1]
-        if all(hit.chunk.id != other.chunk.id for other in chosen):
-            chosen.append(hit)
-    for hit in pool:
+    for hit in [pool[evidence.number - 1] for evidence in usable] + list(pool):
         if len(chosen) >= count:
             break
         if all(hit.chunk.id != other.chunk.id for other in chosen):

@@ -220,6 +220,7 @@ def _print_answers(answers: Any) -> None:
     table = Table(title="Answers", show_header=False)
     table.add_row("citations all verified",
                   f"{answers.citations_verified:.3f}  (of {len(answers.answered)} answered questions)")
+    table.add_row("shown as verified or as a labelled quote", f"{answers.shown_honestly:.3f}")
     table.add_row("contains the expected answer",
                   f"{answers.contains_expected:.3f}  (of {len(answers.with_expected)} with an expected answer)")
     table.add_row("unanswerable correctly declined",

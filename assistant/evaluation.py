@@ -331,9 +331,16 @@ class AnswerResult:
     all_verified: bool
     contains_expected: bool | None  # None when no expected answer is given
     expected: str | None
+    kind: str = "answer"  # what the user got: a verified answer, a labelled quote, or the decline
+
+    @property
+    def honest(self) -> bool:
+        """Shown as what it is: a verified answer, or a quote labelled as one (or declined)."""
+        return self.kind in ("quote", "declined") or self.all_verified
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "question": self.question, "answerable": self.answerable, "answer": self.text,
+        return {"id": self.id, "question": self.question, "answerable": self.answerable, "kind": self.kind,
+                "answer": self.text,
                 "declined": self.declined, "citations": self.cited, "verified": self.verified,
                 "all_verified": self.all_verified, "contains_expected": self.contains_expected,
                 "expected": self.expected}
@@ -352,6 +359,11 @@ class AnswerReport:
     def citations_verified(self) -> float:
         """Of the answered questions, the share with at least one citation and every citation verified."""
         return mean([1.0 if r.all_verified else 0.0 for r in self.answered])
+
+    @property
+    def shown_honestly(self) -> float:
+        """Of the answered questions, the share shown as a verified answer or as a labelled quote."""
+        return mean([1.0 if r.honest else 0.0 for r in self.results if not r.declined])
 
     @property
     def with_expected(self) -> list[AnswerResult]:
@@ -385,6 +397,7 @@ class AnswerReport:
             "questions": len(self.results),
             "answered": len(self.answered),
             "citations_verified": round(self.citations_verified, 4),
+            "shown_verified_or_quoted": round(self.shown_honestly, 4),
             "with_expected": len(self.with_expected),
             "contains_expected": round(self.contains_expected, 4),
             "unanswerable": len(self.unanswerable),
@@ -404,7 +417,7 @@ def judge_answer(question: EvalQuestion, answer: Any) -> AnswerResult:
     all_verified = bool(written) and verified == len(written) and not answer.invalid_citations
     expected = None if question.answer is None else contains_answer(answer.text, question.answer)
     return AnswerResult(question.id, question.question, question.answerable, answer.text, declined, len(written),
-                        verified, all_verified, expected, question.answer)
+                        verified, all_verified, expected, question.answer, getattr(answer, "kind", "answer"))
 
 
 def evaluate_answers(answer: Callable[[str], Any], questions: Sequence[EvalQuestion],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from assistant.answering import EVIDENCE_TOKENS
 from assistant.prompts import NO_ANSWER_TEXT
 
 CLI = [sys.executable, "-m", "assistant.cli"]
@@ -38,7 +40,8 @@ def cli_env(model_cache: Path, **extra: str) -> dict[str, str]:
 # ---- fast: no model --------------------------------------------------------------------------------
 
 
-def test_stream_answer_writes_each_piece_as_it_arrives(capsys) -> None:
+def test_stream_answer_shows_only_the_final_answer_on_stdout(capsys) -> None:
+    """Drafts are not answers: nothing reaches stdout until the checked answer (or quote) is final."""
     from assistant.console import stream_answer
     from assistant.types import Answer
 
@@ -47,14 +50,15 @@ def test_stream_answer_writes_each_piece_as_it_arrives(capsys) -> None:
     def items():
         yield "The roof "
         seen.append(capsys.readouterr().out)  # what reached stdout before the next piece was produced
-        yield "is metal [1]."
+        yield "is metal."
         seen.append(capsys.readouterr().out)
-        yield Answer(question="q", text="The roof is metal [1].", citations=[], sources=[], supported=False,
-                     declined=False)
+        yield Answer(question="q", text='Quote from a / b.pdf, page 1 [1]: "The roof is a steel deck."', citations=[],
+                     sources=[], supported=False, declined=False, kind="quote", draft="The roof is metal.")
 
     answer = stream_answer(items())
-    assert seen == ["The roof ", "is metal [1]."]
-    assert answer.text == "The roof is metal [1]."
+    assert seen == ["", ""]
+    assert capsys.readouterr().out == 'Quote from a / b.pdf, page 1 [1]: "The roof is a steel deck."\n'
+    assert answer.kind == "quote"
 
 
 def test_serve_sglang_dry_run_prints_the_exact_command(tmp_path) -> None:
@@ -111,15 +115,17 @@ def test_ask_json(cli) -> None:
     assert len(lines) == 1  # nothing streamed besides the one JSON document
     payload = json.loads(lines[0])
     assert payload["question"] == OXYGEN and payload["answer"] and not payload["declined"]
+    assert payload["kind"] in ("answer", "quote") and payload["verified"] == (payload["kind"] == "answer")
     assert payload["model"] == "SmolLM2-135M-Instruct"
     assert 1 <= len(payload["sources"]) <= 2
     for citation in payload["citations"]:
-        assert {"source", "page", "chunk_id", "quote", "verified", "inferred"} <= set(citation)
+        assert {"submission", "source", "file", "location", "chunk_id", "quote", "verified", "reason"} <= set(citation)
+        assert citation["submission"] == "oakridge-senior-living"
         assert citation["chunk_id"] in {source["chunk_id"] for source in payload["sources"]}
     usage = payload["usage"]
     assert {"prompt_tokens", "cached_tokens", "completion_tokens", "time_to_first_token",
             "tokens_per_second"} <= set(usage)
-    assert usage["prompt_tokens"] > 100 and 0 < usage["completion_tokens"] <= 32
+    assert usage["prompt_tokens"] > 100 and 0 < usage["completion_tokens"]
 
 
 @pytest.mark.slow
@@ -127,8 +133,9 @@ def test_ask_prints_the_answer_then_its_sources(cli) -> None:
     result = cli("ask", OXYGEN, "-k", "2", "--max-tokens", "32")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip()
-    # Either citations with file and page, or an honest flag that nothing backs the answer.
-    assert ("Sources" in result.stdout and ", page " in result.stdout) or "unsupported" in result.stderr
+    # What the user got, said plainly, and its sources with insured, file and page.
+    assert "✓ verified" in result.stderr or "quoted, not answered" in result.stderr
+    assert "Sources" in result.stdout and "oakridge-senior-living" in result.stdout and ", page " in result.stdout
     assert "prompt tokens" in result.stderr and "tokens/s" in result.stderr
 
 
@@ -158,12 +165,14 @@ def test_chat_trims_history_to_fit(cli, sample_assistant) -> None:
     max_tokens = 16
     answerer = sample_assistant().make_answerer()
     base = max(answerer.prepare(q, answerer.retrieve(q, k=2), [], max_tokens).prompt_tokens for q in questions)
-    window = base + max_tokens + 20  # less room than one earlier exchange takes
+    window = base + max_tokens + EVIDENCE_TOKENS + 20  # the quotes fit, one earlier exchange does not
     result = cli("chat", "-k", "2", "--max-tokens", str(max_tokens), "--context-window", str(window),
                  input="\n".join(questions) + "\n")
     assert result.exit_code == 0, result.output
     assert result.stderr.count("you>") == len(questions) + 1  # one prompt per question, then EOF
-    assert "earlier messages left out to fit the context window" in result.stderr
+    # Trimming itself is tested on the answerer (tests/test_answering.py); here every answer fits the cap.
+    for prompt in re.findall(r"(\d+) prompt tokens", result.stderr):
+        assert int(prompt) + max_tokens <= window + 200  # + the room the copied quote takes
     assert result.stderr.count("prompt tokens") == len(questions)
 
 
