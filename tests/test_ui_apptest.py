@@ -179,19 +179,18 @@ def test_chat_streams_a_cited_answer_exports_it_and_says_when_not_in_the_documen
     assert not answer.declined
     assert answer.sources, "the answer was given sources"
     shown = texts(app)
-    # What the 135M model writes differs between CPUs (bfloat16 kernels or not): either its answer is cited
-    # or matched to a source and shown as a card with the passage in context, or the page says no source
-    # supports it. Both are checked; an answer shown as supported without a card fails.
-    if answer.citations:
-        first = answer.citations[0]
-        assert f"[{first.number}] {core_md(first.file_name)}" in shown
-        badge = "inferred" if first.inferred else "verified" if first.verified else "not verified"
-        assert "-badge[:material/" in shown and badge in shown, shown
-        assert any(e.label == "Open in context" for e in app.expander)
-        assert ":orange-background[" in shown  # the passage, highlighted in its context
+    # What the 135M model writes differs between CPUs: its answer verifies (green badge) or it does not, and the
+    # page then shows the passage as a labelled quote. Either way every card names insured / file, page.
+    assert answer.kind in ("answer", "quote")
+    if answer.kind == "answer":
+        assert answer.supported and "verified answer" in shown and "quoted from the documents" not in shown
     else:
-        assert "No source supports this answer" in shown, shown
-        assert not any(e.label == "Open in context" for e in app.expander)
+        assert "quoted from the documents" in shown and ":green-badge" not in shown, shown
+    assert answer.citations
+    first = answer.citations[0]
+    assert f"[{first.number}] {core_md(first.submission)} / {core_md(first.file_name)}" in shown
+    assert any(e.label == "Open in context" for e in app.expander)
+    assert ":orange-background[" in shown  # the passage, highlighted in its context
 
     export = next(b for b in app.get("download_button") if "Markdown" in b.proto.label)
     assert not export.proto.disabled
@@ -305,7 +304,7 @@ def test_tuning_builds_a_set_trains_with_a_loss_chart_and_switches_the_adapter(u
     app.number_input(key="tune_steps").set_value(2)
     app.number_input(key="tune_batch").set_value(2)
     app.number_input(key="tune_rank").set_value(4)
-    app.number_input(key="tune_seq_len").set_value(512)  # leaves 12 of the 20 examples: short steps
+    app.number_input(key="tune_seq_len").set_value(1280)  # the served layout (sources, quotes, JSON) is ~1,000 tokens
     app.button(key="FormSubmitter:tune-Start tuning").click().run()
     assert not app.exception, app.exception
     job = wait_for_job(ui, "tuning")

@@ -427,14 +427,19 @@ def conversation_markdown(answers: Sequence[Any], engine: str, workspace_dir: Pa
     lines = ["# Underwriter Assistant conversation", "", f"_Exported {stamp} · {engine}_", ""]
     for number, answer in enumerate(answers, start=1):
         lines += [f"## {number}. {answer.question}", ""]
+        kind = getattr(answer, "kind", "answer")
         if answer.declined:
-            lines += [f"> {NO_ANSWER_TEXT} (nothing in the documents matched the question)", ""]
+            why = getattr(answer, "reason", "") or "nothing in the documents matched the question"
+            lines += [f"> {NO_ANSWER_TEXT} ({why})", ""]
             continue
-        lines += [answer.text.strip(), ""]
+        label = "Verified answer" if kind == "answer" and answer.supported else \
+            "Quoted from the documents (the model's answer did not verify)" if kind == "quote" else "Answer"
+        lines += [f"_{label}_", "", answer.text.strip(), ""]
         if answer.citations:
             lines += ["**Sources**", ""]
             for citation in answer.citations:
-                check = "inferred" if citation.inferred else "verified" if citation.verified else "not verified"
+                check = "inferred" if citation.inferred else "quote" if kind == "quote" \
+                    else "verified" if citation.verified else "not verified"
                 quote = " ".join(citation.quote.split())
                 lines.append(f"- [{citation.number}] {display_path(citation.source, workspace_dir)}, "
                              f"page {citation.page} ({check}, support {citation.score:.2f}): \"{quote}\"")

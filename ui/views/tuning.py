@@ -64,7 +64,7 @@ else:
             lora_r = b.number_input("LoRA rank", min_value=1, max_value=256, value=16, key="tune_rank")
             batch_size = c.number_input("Batch size", min_value=1, max_value=64, value=1, key="tune_batch")
             steps = a.number_input("Steps (0: by length)", min_value=0, max_value=100_000, value=0, key="tune_steps")
-            max_seq_len = b.number_input("Longest example (tokens)", min_value=64, max_value=8192, value=1024,
+            max_seq_len = b.number_input("Longest example (tokens)", min_value=64, max_value=8192, value=1536,
                                           key="tune_seq_len")
             four_bit = c.checkbox("4-bit base (QLoRA)", value=True, key="tune_4bit",
                                   help="Off: plain LoRA over the full-precision model (faster on a CPU, more memory).")
