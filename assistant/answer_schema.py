@@ -33,8 +33,22 @@ MAX_ANSWER_CHARS = 200
 MAX_EVIDENCE_ITEMS = 1  # the 135M model repeats its quote when allowed two
 
 
-def answer_schema(evidence: Sequence[Evidence] = (), *, max_items: int = MAX_EVIDENCE_ITEMS) -> dict[str, Any]:
-    """The JSON schema of an answer; with `evidence`, quotes are limited to exactly those units."""
+def answer_spans(text: str) -> list[str]:
+    """The parts of a unit an extractive answer may be: its clauses (split at ";", ",", " - ", "which",
+    "and", of three words or more) and the whole unit, each verbatim."""
+    spans = [text]
+    for part in re.split(r"\s*[;,]\s+|\s+[-–—]\s+|\s+(?=which\b|and\b|where\b|with\b)", text):
+        part = part.strip(" .;,")
+        if len(part.split()) >= 3 and part not in spans:
+            spans.append(part)
+    return spans
+
+
+def answer_schema(evidence: Sequence[Evidence] = (), *, max_items: int = MAX_EVIDENCE_ITEMS,
+                  extractive: bool = False) -> dict[str, Any]:
+    """The JSON schema of an answer; with `evidence`, quotes are limited to exactly those units, and an
+    `extractive` answer to the clauses of those units (for a small model: what it says is then the
+    documents' own words, and verifies when it copies the clause of the quote it chose)."""
     if evidence:
         item: dict[str, Any] = {"anyOf": [
             {"type": "object",
@@ -50,7 +64,9 @@ def answer_schema(evidence: Sequence[Evidence] = (), *, max_items: int = MAX_EVI
         "type": "object",
         "properties": {
             "evidence": {"type": "array", "items": item, "minItems": 1, "maxItems": max_items},
-            "answer": {"type": "string", "minLength": 1, "maxLength": MAX_ANSWER_CHARS},
+            "answer": ({"enum": list(dict.fromkeys(span for unit in evidence for span in answer_spans(unit.text)))}
+                       if extractive and evidence else
+                       {"type": "string", "minLength": 1, "maxLength": MAX_ANSWER_CHARS}),
         },
         "required": ["evidence", "answer"],
         "additionalProperties": False,

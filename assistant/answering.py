@@ -166,6 +166,7 @@ def _is_factory(engine: object) -> bool:
 
 
 QUOTES_SHOWN = 2
+EXTRACTIVE_UNITS = 2  # units an extractive answer may quote
 EVIDENCE_POOL = 10  # passages whose units are ranked as evidence
 PROMPT_SOURCES = 3  # passages the model is given: those holding the best evidence first
 EVIDENCE_TOKENS = 320  # room kept in the prompt for the list of quotes
@@ -186,11 +187,12 @@ class Answerer:
                  context_limit: int | None = None, max_history: int = 8,
                  ranker: EvidenceRanker | None = None,
                  submissions: Callable[[], dict[str, set[str]]] | None = None,
-                 structured: bool = True) -> None:
+                 structured: bool = True, extractive: bool = False) -> None:
         """`engine` may be a factory: it is then called on the first question that needs the model,
         so a question the documents do not cover is answered without loading one. `ranker` ranks the
         evidence; `submissions` gives each submission's distinctive name words (for the question that
-        names its insured). `structured` asks for the answer schema (off: free prose with markers)."""
+        names its insured). `structured` asks for the answer schema (off: free prose with markers);
+        `extractive` limits the answer to clauses of the evidence (see `answer_schema`)."""
         self._engine: Engine | None = None if _is_factory(engine) else engine  # type: ignore[assignment]
         self._engine_factory = engine if _is_factory(engine) else None
         self.search_many = search_many
@@ -204,6 +206,7 @@ class Answerer:
         self._submissions = submissions
         self._names: tuple[float, dict[str, set[str]]] | None = None
         self.structured = structured
+        self.extractive = extractive
 
     @property
     def engine(self) -> Engine:
@@ -301,12 +304,15 @@ class Answerer:
         chosen = evidence_sources(assessment.usable, pool, min(PROMPT_SOURCES, k))
         prepared = self.prepare(question, chosen, history, max_tokens + EVIDENCE_TOKENS)
         usable = renumber(assessment.usable, pool, prepared.sources)
+        if self.extractive:  # a small model picks among few: the ranker's best units only
+            usable = usable[:EXTRACTIVE_UNITS]
         prepared = self.prepare(question, prepared.sources, history, max_tokens,
                                 [(e.number, e.text) for e in usable])
         # The quote is copied whole before the answer: room for the longest one comes on top of the answer's.
         quote_room = max(len(e.text) for e in usable) // 2 + 24
         request = GenerationRequest(messages=prepared.messages, max_tokens=max_tokens + quote_room,
-                                    temperature=self.temperature, json_schema=answer_schema(usable))
+                                    temperature=self.temperature,
+                                    json_schema=answer_schema(usable, extractive=self.extractive))
         raw, usage, finish_reason = yield from self._generate(request, prepared, structured=True)
         answer = self.finish_structured(question, raw, prepared.sources, usable, usage)
         answer.history_turns, answer.dropped_turns = prepared.history_turns, prepared.dropped_turns

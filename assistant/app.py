@@ -166,9 +166,11 @@ class Assistant:
         def search(queries: Sequence[str], k: int, scope: str | None = None) -> list[list[ScoredChunk]]:
             return self.search_many(queries, k, scope=scope) if scope else self.search_many(queries, k)
 
+        extractive = s.answer_style == "extractive" or (s.answer_style == "auto" and s.engine == "embedded")
         return Answerer(lambda: self.engine, search, top_k=s.top_k, max_new_tokens=s.max_new_tokens,
                         temperature=s.temperature, min_dense_score=s.min_dense_score, context_limit=context_limit,
-                        ranker=self.evidence_ranker, submissions=self.submission_names)
+                        ranker=self.evidence_ranker, submissions=self.submission_names,
+                        extractive=extractive)
 
     @cached_property
     def evidence_ranker(self) -> EvidenceRanker:

@@ -7,7 +7,7 @@ explicit overrides passed by the CLI or UI.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     http_context_window: int | None = None
     api_key: str | None = None
     max_new_tokens: int = 256
+    # How the model answers under the schema: "extractive" (a clause of the evidence it quotes), "free" (its
+    # own words, verified), or "auto": extractive on the embedded engine (a 135M model), free over HTTP.
+    answer_style: Literal["auto", "extractive", "free"] = "auto"
     temperature: float = 0.0
     prefix_cache_entries: int = 8
     prefix_cache_mb: int = 512

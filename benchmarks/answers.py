@@ -15,7 +15,7 @@ quote; unanswerable declined; answerable falsely declined; seconds per question.
 path, how often the ranker's first unit holds the expected answer.
 
     python benchmarks/answers.py [--set sample|alt|all] [--limit N] [--paths verified,free] [--adapter DIR]
-                                 [--json out.json]
+                                 [--baseline-limit N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ SETS = {
 
 
 def run_set(name: str, docs: Path, questions: Path, paths: list[str], limit: int | None,
-            adapter: str | None) -> dict:
+            adapter: str | None, baseline_limit: int | None = None) -> dict:
     from assistant.app import Assistant
     from assistant.evaluation import contains_answer
     from assistant.settings import load_settings
@@ -58,7 +58,7 @@ def run_set(name: str, docs: Path, questions: Path, paths: list[str], limit: int
             answerer.structured = path == "verified"
             rows = []
             started = time.perf_counter()
-            for item in items:
+            for item in items[:baseline_limit] if path == "free" and baseline_limit else items:
                 t0 = time.perf_counter()
                 answer = answerer.answer(item["question"])
                 seconds = time.perf_counter() - t0
@@ -72,6 +72,8 @@ def run_set(name: str, docs: Path, questions: Path, paths: list[str], limit: int
                     "cited": len([c for c in answer.citations if not c.inferred]),
                     "reason": answer.reason, "text": shown[:300],
                 })
+                print(f"  {name} {path} {item['id']} {answer.kind} contains={rows[-1]['contains']} {seconds:.1f}s",
+                      file=sys.stderr, flush=True)
             total = time.perf_counter() - started
             results[path] = summarize(rows, total)
             results[path]["rows"] = rows
@@ -109,12 +111,15 @@ def main() -> None:
     parser.add_argument("--paths", default="verified,free")
     parser.add_argument("--adapter", default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--baseline-limit", type=int, default=None,
+                        help="answer only the first N questions on the free-text path (it is the slow one)")
     args = parser.parse_args()
     chosen = list(SETS) if args.set == "all" else [args.set]
     report = {}
     for name in chosen:
         docs, questions = SETS[name]
-        report[name] = run_set(name, docs, questions, args.paths.split(","), args.limit, args.adapter)
+        report[name] = run_set(name, docs, questions, args.paths.split(","), args.limit, args.adapter,
+                               args.baseline_limit)
         for path in args.paths.split(","):
             figures = {k: v for k, v in report[name][path].items() if k != "rows"}
             print(f"{name:7s} {path:9s} {json.dumps(figures)}", flush=True)
