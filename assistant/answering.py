@@ -166,7 +166,7 @@ def _is_factory(engine: object) -> bool:
 
 
 QUOTES_SHOWN = 2
-EXTRACTIVE_UNITS = 2  # units an extractive answer may quote
+EXTRACTIVE_UNITS = 1  # units an extractive answer may quote: the ranker's best (the 135M model chose worse)
 EVIDENCE_POOL = 10  # passages whose units are ranked as evidence
 PROMPT_SOURCES = 3  # passages the model is given: those holding the best evidence first
 EVIDENCE_TOKENS = 320  # room kept in the prompt for the list of quotes
@@ -409,7 +409,9 @@ class Answerer:
         return answer
 
     def finish(self, question: str, text: str, sources: Sequence[ScoredChunk], usage: Usage) -> Answer:
-        """Check a free-text answer's citations against the sources it was given."""
+        """Check a free-text answer's citations against the sources it was given. The prose stays the
+        answer, `supported` or not: the first wave's path (`structured=False`), kept as the benchmark's
+        baseline; the product's path turns an unsupported answer into a quote (`finish_structured`)."""
         check = check_citations(text, sources, question)
         citations = check.citations
         if not citations and not check.invalid and not says_no_answer(text):
@@ -417,7 +419,7 @@ class Answerer:
         reasons = "; ".join(c.reason for c in citations if c.reason and not c.inferred)
         return Answer(question=question, text=text, citations=citations, sources=list(sources),
                       supported=check.supported, declined=False, usage=usage, model=self.engine.model_id(),
-                      invalid_citations=check.invalid, kind="answer" if check.supported else "quote",
+                      invalid_citations=check.invalid, kind="answer",
                       reason="" if check.supported else (reasons or "no citation verifies"), raw=text)
 
 
