@@ -177,7 +177,9 @@ class Assistant:
         """Ranks the sentences, items and rows of retrieved passages against a question."""
         from assistant.evidence import EvidenceRanker
 
-        return EvidenceRanker(embed=self.embedder.embed, document_frequency=self.reader.phrase_counts)
+        # Lambdas: building the answerer opens nothing (the store may not exist yet, as on a new workspace).
+        return EvidenceRanker(embed=lambda texts: self.embedder.embed(texts),
+                              document_frequency=lambda phrases: self.reader.phrase_counts(phrases))
 
     def submission_names(self) -> dict[str, set[str]]:
         """Each submission's distinctive name words (folder name, insured name in its titles)."""
