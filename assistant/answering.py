@@ -306,8 +306,20 @@ class Answerer:
         usable = renumber(assessment.usable, pool, prepared.sources)
         if self.extractive:  # a small model picks among few: the ranker's best units only
             usable = usable[:EXTRACTIVE_UNITS]
-        prepared = self.prepare(question, prepared.sources, history, max_tokens,
-                                [(e.number, e.text) for e in usable])
+        if not usable:  # the passages holding the evidence did not fit the context window
+            yield self.declined(question, "the evidence does not fit the context window", scope=named,
+                                sources=prepared.sources)
+            return
+        final = self.prepare(question, prepared.sources, history, max_tokens, [(e.number, e.text) for e in usable])
+        if [hit.chunk.id for hit in final.sources] != [hit.chunk.id for hit in prepared.sources]:
+            # A source had to go after all: number the evidence as the prompt now has it.
+            usable = renumber(usable, prepared.sources, final.sources)
+            if not usable:
+                yield self.declined(question, "the evidence does not fit the context window", scope=named,
+                                    sources=final.sources)
+                return
+            final = self.prepare(question, final.sources, history, max_tokens, [(e.number, e.text) for e in usable])
+        prepared = final
         # The quote is copied whole before the answer: room for the longest one comes on top of the answer's.
         quote_room = max(len(e.text) for e in usable) // 2 + 24
         request = GenerationRequest(messages=prepared.messages, max_tokens=max_tokens + quote_room,
