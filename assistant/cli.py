@@ -274,13 +274,15 @@ def ask(
 
 def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
     """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
-    from assistant.batch import BatchError, read_batch
     from assistant.console import print_answer_details, print_json
+    from assistant.queries import QueryFileError, read_queries
 
     try:
-        questions = read_batch(path)
-    except BatchError as exc:
+        questions = read_queries(path)
+    except QueryFileError as exc:
         raise fail(str(exc)) from None
+    if not questions:
+        raise fail(f"{path}: no questions")
     failed = 0
     for item in questions:
         try:

@@ -1,4 +1,6 @@
-"""Query files: one question per line, or JSON lines with `id` and `question`."""
+"""Query files (`search --batch`, `ask --batch`): one question per line, or JSON lines with a
+`question` and optionally an `id` and a `scope` (the submission it is about). A bad line is reported
+with the file and line number before anything runs."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ class QueryFileError(ValueError):
 class Query:
     id: str
     question: str
+    scope: str | None = None
+    line: int = 0
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -36,7 +40,10 @@ def read_queries(path: Path) -> list[Query]:
             question = record.get("question") or record.get("query")
             if not isinstance(question, str) or not question.strip():
                 raise QueryFileError(f"{path}:{number}: no 'question' string")
-            queries.append(Query(str(record.get("id", number)), question.strip()))
+            scope = record.get("scope")
+            if scope is not None and not isinstance(scope, str):
+                raise QueryFileError(f"{path}:{number}: 'scope' must be a submission's folder name")
+            queries.append(Query(str(record.get("id", number)), question.strip(), scope, number))
         else:
-            queries.append(Query(str(number), text))
+            queries.append(Query(str(number), text, None, number))
     return queries

@@ -6,29 +6,28 @@ import json
 
 import pytest
 
-from assistant.batch import BatchError, read_batch
+from assistant.queries import QueryFileError, read_queries
 
 
 def test_read_batch_takes_json_lines_and_plain_lines(tmp_path) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text('# checklist\n{"id": "hyd", "question": "Hydrant distance?", "scope": "harbor-foods"}\n\n'
                     "What is the roof?\n")
-    first, second = read_batch(path)
+    first, second = read_queries(path)
     assert (first.id, first.question, first.scope, first.line) == ("hyd", "Hydrant distance?", "harbor-foods", 2)
     assert (second.question, second.scope, second.line) == ("What is the roof?", None, 4)
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('{"question": ""}\n', ":1: needs a non-empty"),
-    ("{not json\n", ":1: not valid JSON"),
-    ('{"question": "q", "scope": 3}\n', ":1: \"scope\" must be"),
-    ("\n# nothing\n", "no questions"),
+    ('{"question": ""}\n', ":1: no 'question' string"),
+    ("{not json\n", ":1: invalid JSON"),
+    ('{"question": "q", "scope": 3}\n', ":1: 'scope' must be"),
 ])
 def test_read_batch_names_the_file_and_line(tmp_path, text: str, message: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(text)
-    with pytest.raises(BatchError) as caught:
-        read_batch(path)
+    with pytest.raises(QueryFileError) as caught:
+        read_queries(path)
     assert str(path) in str(caught.value) and message in str(caught.value)
 
 
@@ -44,6 +43,13 @@ def test_ask_batch_answers_every_question_in_one_process(cli, tmp_path) -> None:
     assert rows[0]["kind"] in ("answer", "quote") and rows[0]["scope"] == "harbor-foods"
     assert all(c["submission"] == "harbor-foods" for c in rows[0]["citations"])
     assert rows[1]["kind"] == "declined"
+
+
+def test_ask_batch_without_questions_says_so(cli, tmp_path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n# nothing\n")
+    result = cli("ask", "--batch", str(path))
+    assert result.exit_code == 2 and "no questions" in result.stderr and str(path) in result.stderr
 
 
 def test_ask_needs_a_question_or_a_batch(cli) -> None:
