@@ -67,8 +67,9 @@ def submission_of(source: str) -> str:
 
 
 def location_of(chunk: Chunk) -> str:
-    """Where in its file a chunk is: "page 2"."""
-    return f"page {chunk.page}"
+    """Where in its file a chunk is: the location ingest gave it ("page 2", "§ 4 Protection, ¶ 3",
+    "sheet SOV, rows 2-9"), or its page for chunks stored before locations existed."""
+    return chunk.location or f"page {chunk.page}"
 
 
 def source_label(chunk: Chunk) -> str:

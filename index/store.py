@@ -57,6 +57,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 COMMIT;
 """
 
+# Numbered migrations, applied in order once per workspace (their names are kept in meta "migrations"):
+# SCHEMA creates the first version's tables; each change to them after that is a step here.
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_chunk_location", "ALTER TABLE chunks ADD COLUMN location TEXT NOT NULL DEFAULT ''"),
+    ("0002_chunk_flags", "ALTER TABLE chunks ADD COLUMN flags TEXT NOT NULL DEFAULT ''"),
+)
+
 _FTS_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 STOPWORDS = frozenset((
     "a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "does", "for", "from", "has", "have",
@@ -163,8 +170,11 @@ class Store:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             self._use_wal()
             self.db.executescript(SCHEMA)  # idempotent, one transaction: readers see all tables or none
+            self._migrate()
         elif not self._has_schema():
             raise StoreError(f"the index at {self.db_path.parent} is still being created: try again in a moment")
+        elif self._pending_migrations():
+            self._migrate()  # a workspace written by an older version: brought up to date once
 
     # ---- connections ------------------------------------------------------------------------
 
@@ -202,6 +212,25 @@ class Store:
             return False
         return row is not None
 
+    def _pending_migrations(self) -> list[str]:
+        applied = set((self.meta("migrations") or "").split(","))
+        return [name for name, _ in MIGRATIONS if name not in applied]
+
+    def _migrate(self) -> None:
+        """Apply the migrations this workspace has not had, each in its own transaction."""
+        with self.transaction() as db:
+            applied = set(filter(None, (self._meta_in(db, "migrations") or "").split(",")))
+            for name, statement in MIGRATIONS:
+                if name not in applied:
+                    db.execute(statement)
+                    applied.add(name)
+            self._set_meta(db, "migrations", ",".join(sorted(applied)))
+
+    @staticmethod
+    def _meta_in(db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
@@ -223,8 +252,7 @@ class Store:
     # ---- meta -------------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return self._meta_in(self.db, key)
 
     @staticmethod
     def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
@@ -355,10 +383,10 @@ class Store:
                 )
                 document_id = cursor.lastrowid
                 db.executemany(
-                    "INSERT INTO chunks(id, document_id, page, position, heading, text, vector) "
-                    "VALUES(?, ?, ?, ?, ?, ?, ?)",
-                    [(c.id, document_id, c.page, c.position, c.heading, c.text, vectors[i].tobytes())
-                     for i, c in enumerate(chunks)],
+                    "INSERT INTO chunks(id, document_id, page, position, heading, text, vector, location, flags) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(c.id, document_id, c.page, c.position, c.heading, c.text, vectors[i].tobytes(), c.location,
+                      "\n".join(c.flags)) for i, c in enumerate(chunks)],
                 )
                 db.executemany(
                     "INSERT INTO chunks_fts(rowid, text, heading, title) VALUES(?, ?, ?, ?)",
@@ -429,24 +457,29 @@ class Store:
     # ---- chunks -----------------------------------------------------------------------------
 
     _CHUNK_SELECT = (
-        "SELECT c.id, d.path, c.page, c.position, c.text, d.title, c.heading "
+        "SELECT c.id, d.path, c.page, c.position, c.text, d.title, c.heading, c.location, c.flags "
         "FROM chunks c JOIN documents d ON d.id = c.document_id "
     )
+
+    @staticmethod
+    def _chunk(row: Sequence[Any]) -> Chunk:
+        *fields, flags = row
+        return Chunk(*fields, flags=tuple(filter(None, flags.split("\n"))))
 
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
             return {}
         placeholders = ",".join("?" * len(ids))
         rows = self.db.execute(self._CHUNK_SELECT + f"WHERE c.id IN ({placeholders})", list(ids)).fetchall()
-        return {row[0]: Chunk(*row) for row in rows}
+        return {row[0]: self._chunk(row) for row in rows}
 
     def chunks_of(self, path: str) -> list[Chunk]:
         rows = self.db.execute(self._CHUNK_SELECT + "WHERE d.path = ? ORDER BY c.page, c.position", (path,))
-        return [Chunk(*row) for row in rows.fetchall()]
+        return [self._chunk(row) for row in rows.fetchall()]
 
     def all_chunks(self) -> list[Chunk]:
         rows = self.db.execute(self._CHUNK_SELECT + "ORDER BY d.path, c.page, c.position").fetchall()
-        return [Chunk(*row) for row in rows]
+        return [self._chunk(row) for row in rows]
 
     def bm25(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         """(chunk id, score) by FTS5 BM25, best first; higher score is better. With `scope`, its chunks only

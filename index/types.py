@@ -36,6 +36,8 @@ class Chunk:
     text: str
     title: str = ""
     heading: str = ""
+    location: str = ""  # where in its file, as a reader finds it: "page 3", "§ 4 Protection, ¶ 2", "sheet SOV rows 2-9"
+    flags: tuple[str, ...] = ()  # why the chunk is not trusted as evidence (see index.planted), empty when clean
 
     def sort_key(self) -> tuple[str, int, int]:
         """Canonical order: document, then page, then position."""
