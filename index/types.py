@@ -6,12 +6,39 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """One row of a table (a loss run, a statement of values), kept with its columns for the profile."""
+
+    table: str  # the table's name: the sheet, or "table 2 on page 3", or the heading it sits under
+    number: int  # the row's number as the source counts it (the sheet's row; the data row of a PDF/DOCX table)
+    cells: tuple[tuple[str, str], ...]  # (column header, value), in column order
+
+    def text(self) -> str:
+        """The row as text that keeps its header: "Claim 24-118833 | Date of loss 03/14/2024 | Paid $48,200"."""
+        return " | ".join(f"{name} {value}".strip() if name else value for name, value in self.cells if value)
+
+
+@dataclass(frozen=True)
+class HiddenText:
+    """Text a reader of the rendered document does not see (white or tiny type, off-page text, an annotation,
+    a metadata field, a hidden run or element): kept, but apart from the visible text."""
+
+    text: str
+    reason: str  # "white text", "text under 2 pt", "off the page", "annotation", "metadata /Subject", ...
+
+
+@dataclass(frozen=True)
 class Page:
     """One page (or page-like unit: a sheet, a whole text file) of a loaded document."""
 
     number: int  # 1-based
     text: str
     heading: str = ""
+    label: str = ""  # the printed page label, when it differs from the number ("iv", "A-3")
+    ocr: bool = False  # the text was recognised from the page's image
+    ocr_confidence: float | None = None  # mean recogniser confidence, 0..1, when OCR'd
+    rows: tuple[TableRow, ...] = ()  # the table rows found on this page
+    hidden: tuple[HiddenText, ...] = ()  # text on this page a reader does not see; not part of `text`
 
 
 @dataclass(frozen=True)
