@@ -34,12 +34,13 @@ from pathlib import PurePath
 
 from assistant.answer_schema import AnswerStream, QuotedEvidence, answer_schema, parse_answer, render
 from assistant.answerability import assess, named_submission
-from assistant.citations import check_citations, citation_for, infer_citations, strip_markers
+from assistant.citations import check_citations, citation_for, distrust_flagged, infer_citations, strip_markers
 from assistant.engines.base import Engine, GenerationRequest, Usage
 from assistant.evidence import Evidence, EvidenceRanker, Question, candidates
-from assistant.prompts import NO_ANSWER_TEXT, build_messages, submission_of
-from assistant.types import Answer, Citation
+from assistant.prompts import NO_ANSWER_TEXT, build_messages, location_of, submission_of
+from assistant.types import Answer, Citation, FlaggedSource
 from assistant.verification import Verdict, quote_in_source, verify_claim
+from index.planted import is_flagged
 from index.types import Chunk, ScoredChunk
 
 SearchMany = Callable[[Sequence[str], int], list[list[ScoredChunk]]]
@@ -284,7 +285,29 @@ class Answerer:
         question = question.strip()
         query = self.search_query(question, history)
         k = k or self.top_k
-        pool = self._search(query, max(EVIDENCE_POOL, k), scope) if query else []
+        retrieved = self._search(query, max(EVIDENCE_POOL, k), scope) if query else []
+        pool = [hit for hit in retrieved if not is_flagged(hit.chunk.flags)]
+        flagged = [hit for hit in retrieved[:k] if is_flagged(hit.chunk.flags)
+                   and is_relevant(hit, self.min_dense_score)]
+        for item in self._stream(question, query, pool, history, k, max_tokens, scope):
+            if isinstance(item, Answer) and flagged:
+                item.flagged = [FlaggedSource.of(hit.chunk) for hit in flagged]
+                if item.kind == "declined" and self._flagged_would_answer(query, flagged, item.scope):
+                    where = "; ".join(f"{PurePath(hit.chunk.source).name}, {location_of(hit.chunk)}" for hit in flagged)
+                    item.reason = f"only a flagged passage states this ({where})"
+            yield item
+
+    def _flagged_would_answer(self, query: str, flagged: Sequence[ScoredChunk], named: str | None) -> bool:
+        """Whether the flagged passages alone would have passed the answerability gate."""
+        if self.ranker is None:
+            return True
+        asked = Question.parse(query)
+        ranked = self.ranker.rank(asked, candidates(flagged), {n: n for n in range(1, len(flagged) + 1)})
+        return assess(asked, ranked, [hit.chunk for hit in flagged], self.ranker, submission=named).answerable
+
+    def _stream(self, question: str, query: str, pool: list[ScoredChunk], history: Sequence[Message], k: int,
+                max_tokens: int | None, scope: str | None) -> Iterator[str | Answer]:
+        """`stream` over a pool of retrieved passages already cleared of flagged ones."""
         sources = relevant_sources(pool[:k], query, self.min_dense_score)
         if not question or not sources:
             yield self.declined(question, "nothing in the documents is close to the question", scope=scope)
@@ -478,7 +501,7 @@ def verify_answer(answer: str, quotes: Sequence[tuple[str, Chunk]], question: st
     if missing:
         verdict.verified = False
         verdict.reasons.insert(0, "a quote is not in its cited source")
-    return verdict
+    return distrust_flagged(verdict, [chunk for _, chunk in quotes])
 
 
 class Conversation:

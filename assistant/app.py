@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from assistant.evidence import EvidenceRanker
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
-    from assistant.types import Answer
+    from assistant.types import Answer, FlaggedSource
     from index.embeddings import Embedder
     from index.ingest import IngestReport, Progress
     from index.retriever import Retriever
@@ -121,6 +121,13 @@ class Assistant:
 
     def stats(self) -> StoreStats:
         return self.reader.stats()
+
+    def flagged(self) -> dict[str, list[FlaggedSource]]:
+        """Passages ingest flagged as planted instructions or hidden text, by document: kept, never evidence."""
+        from assistant.types import FlaggedSource
+
+        return {path: [FlaggedSource.of(chunk) for chunk in chunks]
+                for path, chunks in self.reader.flagged_chunks().items()}
 
     def submissions(self) -> list[Submission]:
         """The workspace's submissions (the folders its documents lie in), each with its documents."""

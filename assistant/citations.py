@@ -26,6 +26,7 @@ from pathlib import PurePath
 from assistant.evidence import split_units
 from assistant.types import Citation
 from assistant.verification import Verdict, content_terms, verify_claim
+from index.planted import describe, is_flagged
 from index.types import Chunk, ScoredChunk
 
 QUOTE_CHARS = 240
@@ -176,7 +177,19 @@ def check_claim(claim: str, chunk: Chunk, question: str = "") -> tuple[str, Verd
     """(the quote chosen for `claim` in `chunk`, the verdict on the claim against it)."""
     quote = best_quote(claim, chunk)
     names = f"{PurePath(chunk.source).parent.name} {PurePath(chunk.source).stem} {chunk.title} {chunk.heading}"
-    return quote, verify_claim(strip_markers(claim), quote, chunk.text, source_name=names, question=question)
+    verdict = verify_claim(strip_markers(claim), quote, chunk.text, source_name=names, question=question)
+    return quote, distrust_flagged(verdict, [chunk])
+
+
+def distrust_flagged(verdict: Verdict, chunks: Sequence[Chunk]) -> Verdict:
+    """A claim supported by a flagged passage (planted instructions, hidden text) is never verified: the
+    document says it, but the document is not to be believed on it."""
+    flagged = [chunk for chunk in chunks if is_flagged(chunk.flags)]
+    if flagged:
+        verdict.verified = False
+        reasons = dict.fromkeys(f"the source is flagged ({describe(chunk.flags)})" for chunk in flagged)
+        verdict.reasons[:0] = list(reasons)
+    return verdict
 
 
 def check_citations(answer: str, sources: Sequence[Chunk | ScoredChunk], question: str = "") -> CitationCheck:

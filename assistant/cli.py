@@ -179,9 +179,10 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     assistant = core()
     try:
         stats = assistant.stats()
+        flagged = assistant.flagged()
     except StoreError as exc:
         raise fail(str(exc)) from None
-    print_status(assistant.settings, stats, as_json)
+    print_status(assistant.settings, stats, as_json, flagged)
 
 
 @app.command("eval")

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from index.ingest import IngestEvent
+from index.planted import describe
 from index.types import ScoredChunk
 
 out = Console(soft_wrap=True)
@@ -80,7 +82,7 @@ def ingest_progress() -> Iterator[Any]:
 def result_dict(hit: ScoredChunk) -> dict[str, Any]:
     chunk = hit.chunk
     return {"source": chunk.source, "page": chunk.page, "chunk_id": chunk.id, "score": round(hit.score, 6),
-            "text": chunk.text}
+            "text": chunk.text, "flags": list(chunk.flags)}
 
 
 def print_json(payload: Any) -> None:
@@ -99,6 +101,9 @@ def print_results(query: str, hits: Sequence[ScoredChunk]) -> None:
         heading = f" · {hit.chunk.heading}" if hit.chunk.heading else ""
         out.print(f"[bold]{rank}.[/bold] [cyan]{display_path(hit.chunk.source)}[/cyan] page {hit.chunk.page}"
                   f"{heading}  [dim]score {hit.score:.3f}[/dim]", highlight=False)
+        if hit.chunk.flags:
+            out.print(f"   [red]⚠ flagged: {escape(describe(hit.chunk.flags))}; never used as evidence[/red]",
+                      highlight=False)
         out.print("   " + text[:320] + ("…" if len(text) > 320 else ""), highlight=False)
 
 
@@ -129,7 +134,10 @@ def print_documents(records: Sequence[Any], as_json: bool) -> None:
     out.print(table)
 
 
-def print_status(settings: Any, stats: Any, as_json: bool) -> None:
+def print_status(settings: Any, stats: Any, as_json: bool, flagged: dict[str, list[Any]] | None = None) -> None:
+    """The workspace in a table; documents holding flagged passages (planted instructions, hidden text)
+    listed after it, one line each."""
+    flagged = flagged or {}
     payload = {
         "workspace": str(settings.workspace),
         "documents": stats.documents,
@@ -141,7 +149,9 @@ def print_status(settings: Any, stats: Any, as_json: bool) -> None:
         "engine": settings.engine,
         "generator": settings.generator_model if settings.engine == "embedded" else settings.http_url,
     }
+    payload["flagged_passages"] = sum(len(items) for items in flagged.values())
     if as_json:
+        payload["flagged"] = [item.to_dict() for items in flagged.values() for item in items]
         print_json(payload)
         return
     table = Table(show_header=False, title="Underwriter Assistant")
@@ -149,6 +159,11 @@ def print_status(settings: Any, stats: Any, as_json: bool) -> None:
         shown = human_bytes(value) if key == "index_bytes" else str(value)
         table.add_row(key.replace("_", " "), shown)
     out.print(table)
+    for path, items in flagged.items():
+        first = items[0]
+        out.print(f"[red]⚠[/red] {escape(display_path(path))}: {len(items)} flagged passage"
+                  f"{'s' if len(items) != 1 else ''}, first at {escape(first.location)} ({escape(first.reason)});"
+                  " kept, never used as evidence", highlight=False)
 
 
 # ---- eval -------------------------------------------------------------------------------------
@@ -277,7 +292,7 @@ def stream_answer(items: Iterable[Any], show: bool = True) -> Any:
         if live is not None:
             live.stop()
     if show and answer is not None:
-        sys.stdout.write(answer.text + "\n")
+        sys.stdout.write(answer.text + "\n" + "".join(f"{note}\n" for note in answer.notes))
         sys.stdout.flush()
     return answer
 
@@ -291,8 +306,6 @@ def location_label(citation: Any) -> str:
 
 def print_answer_details(answer: Any) -> None:
     """After the answer: what it is (verified, a quote, declined) and why, its sources, and usage."""
-    from rich.markup import escape
-
     if answer.kind == "declined":
         err.print(f"[dim](declined: {escape(answer.reason or 'the documents do not answer it')}; "
                   "the model was not asked)[/dim]", highlight=False)

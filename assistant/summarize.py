@@ -57,9 +57,10 @@ from assistant.citations import terms
 from assistant.engines.base import Engine, EngineError, GenerationRequest, generate
 from assistant.prompts import neutralize
 from assistant.summary_template import FieldSpec, SummaryTemplate
+from index.planted import describe, is_flagged
 from index.types import Chunk
 
-FORMAT_VERSION = 1  # of the stored summaries and of the pipeline: a change here redoes every summary
+FORMAT_VERSION = 2  # of the stored summaries and of the pipeline: a change here redoes every summary
 SAFETY_TOKENS = 8  # slack for the window header's numbers and tokenizer boundary effects
 MAX_UNIT_CHARS = 400  # longer sentences (SOV rows, tables) are split at "; " for quoting
 VERIFY_SHARE = 0.85  # share of an answer's content terms that one sentence of the page must hold
@@ -142,6 +143,7 @@ class DocumentSummary:
     answers_kept: int = 0  # model answers that passed verification
     answers_dropped: int = 0  # model answers that did not (or said "not stated")
     answers: list[dict[str, Any]] = field(default_factory=list)  # every raw model answer: field, window, kept
+    flagged: list[str] = field(default_factory=list)  # passages left out: "page 1: planted instruction (...)"
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
@@ -668,7 +670,13 @@ class Summarizer:
         chunks = chunks_of(job.path)
         if not chunks:
             raise SummarizeError("no text to summarize (the document has no chunks in the index)")
+        # Flagged passages (planted instructions, hidden text) are never read into a summary; the summary says so.
+        flagged = [chunk for chunk in chunks if is_flagged(chunk.flags)]
+        chunks = [chunk for chunk in chunks if not is_flagged(chunk.flags)]
+        if not chunks:
+            raise SummarizeError("every passage of the document is flagged (planted instructions or hidden text)")
         summary = self.summarize_document(job, chunks, emit=emit)
+        summary.flagged = [f"{chunk.location or f'page {chunk.page}'}: {describe(chunk.flags)}" for chunk in flagged]
         self.store.save(key, summary)
         return summary
 

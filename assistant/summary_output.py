@@ -69,7 +69,7 @@ def document_views(summaries: Sequence[DocumentSummary]) -> list[View]:
         meta = {"document": summary.document, "file": summary.file, "title": summary.title,
                 "insured_group": summary.insured_group, "pages": summary.pages, "model": summary.model,
                 "template": summary.template, "template_hash": summary.template_hash, "windows": summary.windows,
-                "requests": summary.requests}
+                "requests": summary.requests, "flagged": summary.flagged}
         fields = [_field_view(result, [_statement(summary, item) for item in result.items], result.more)
                   for result in summary.fields.values()]
         views.append(View(f"{summary.insured_group}/{summary.file}", meta, fields))
@@ -162,6 +162,8 @@ def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document",
             lines.append(f"{_md(meta['document'])} · {meta['pages']} page{'s' if meta['pages'] != 1 else ''} · "
                          f"{meta['windows']} "
                          f"window{'s' if meta['windows'] != 1 else ''}")
+            for flagged in meta["flagged"]:
+                lines.append(f"\n> **Flagged, left out of this summary:** {_md(flagged)}")
         else:
             name = f"{_md(meta['insured_name'])} · " if meta["insured_name"] else ""
             count = len(meta["documents"])

@@ -13,7 +13,7 @@ from typing import Any
 from assistant.engines.base import Usage
 from index.types import Chunk, ScoredChunk
 
-__all__ = ["ANSWER_KINDS", "Answer", "Chunk", "Citation", "ScoredChunk", "Usage"]
+__all__ = ["ANSWER_KINDS", "Answer", "Chunk", "Citation", "FlaggedSource", "ScoredChunk", "Usage"]
 
 
 ANSWER_KINDS = ("answer", "quote", "declined")
@@ -53,6 +53,40 @@ class Citation:
                 "score": round(self.score, 4), "inferred": self.inferred}
 
 
+@dataclass(frozen=True)
+class FlaggedSource:
+    """A retrieved passage that was kept out of the evidence because ingest flagged it (a planted instruction
+    to an AI reader, or text a reader does not see): named, so the underwriter sees the submission tried."""
+
+    source: str
+    location: str
+    chunk_id: int
+    reason: str  # e.g. "planted instruction (override of instructions)"
+    submission: str = ""
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> FlaggedSource:
+        """How a flagged passage is named to the user."""
+        from assistant.prompts import location_of, submission_of
+        from index.planted import describe
+
+        return cls(source=chunk.source, location=location_of(chunk), chunk_id=chunk.id,
+                   reason=describe(chunk.flags), submission=submission_of(chunk.source))
+
+    @property
+    def file_name(self) -> str:
+        return PurePath(self.source).name
+
+    def note(self) -> str:
+        """'Flagged: harbor-foods / broker_note.txt, page 1 reads as planted instruction (...); not used.'"""
+        where = f"{self.submission} / {self.file_name}" if self.submission else self.file_name
+        return f"Flagged: {where}, {self.location}: {self.reason}; not used as evidence."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"submission": self.submission, "source": self.source, "file": self.file_name,
+                "location": self.location, "chunk_id": self.chunk_id, "reason": self.reason}
+
+
 @dataclass
 class Answer:
     """What the user gets: a verified answer, a labelled quote, or the decline.
@@ -81,6 +115,12 @@ class Answer:
     reason: str = ""  # why it was declined, or why the model's answer did not verify
     scope: str | None = None  # the submission the answer is limited to
     raw: str = ""  # the model's output as generated (JSON under the answer schema)
+    flagged: list[FlaggedSource] = field(default_factory=list)  # retrieved but kept out of the evidence
+
+    @property
+    def notes(self) -> list[str]:
+        """Lines the user must see beside the answer: the flagged passages the retrieval met."""
+        return [item.note() for item in self.flagged]
 
     def to_dict(self) -> dict[str, Any]:
         usage = self.usage
@@ -96,10 +136,13 @@ class Answer:
             "scope": self.scope,
             "model": self.model,
             "citations": [citation.to_dict() for citation in self.citations],
+            "flagged_sources": [item.to_dict() for item in self.flagged],
+            "notes": self.notes,
             "invalid_citations": self.invalid_citations,
             "sources": [
                 {"number": number, "submission": PurePath(hit.chunk.source).parent.name, "source": hit.chunk.source,
-                 "page": hit.chunk.page, "location": f"page {hit.chunk.page}", "chunk_id": hit.chunk.id,
+                 "page": hit.chunk.page, "location": hit.chunk.location or f"page {hit.chunk.page}",
+                 "chunk_id": hit.chunk.id,
                  "score": round(hit.score, 6)}
                 for number, hit in enumerate(self.sources, start=1)
             ],

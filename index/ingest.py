@@ -19,6 +19,7 @@ from index.chunking import Chunker, embedding_text
 from index.embeddings import Embedder
 from index.loaders import LoadError, check_file, kind_of, load_document, read_bytes
 from index.lock import WriterLock
+from index.planted import flag_chunks, warning_for
 from index.store import Store
 from index.types import Chunk
 
@@ -153,7 +154,7 @@ class _Pending:
     chunks: list[Chunk]
     status: str
     note: str = ""
-
+    flagged: str = ""  # the warning for chunks flagged as planted instructions or hidden text
 
 class Ingester:
     """Runs one ingest against a store, holding the writer lock."""
@@ -204,9 +205,9 @@ class Ingester:
                     report.count(UNCHANGED)
                     emit(IngestEvent("file", path=str(path), status=UNCHANGED))
                     continue
-                if item.note:
-                    report.warnings.append((str(path), item.note))
-                    emit(IngestEvent("warning", path=str(path), reason=item.note))
+                for warning in filter(None, (item.note, item.flagged)):
+                    report.warnings.append((str(path), warning))
+                    emit(IngestEvent("warning", path=str(path), reason=warning))
                 pending.append(item)
                 pending_chunks += len(item.chunks)
                 if pending_chunks >= self.batch_chunks:
@@ -232,12 +233,12 @@ class Ingester:
             self.store.touch_document(key, info.st_mtime)
             return None
         document = load_document(path, data)
-        chunks = self.chunker.split(document)
+        chunks = flag_chunks(self.chunker.split(document))
         if not chunks:
             raise LoadError("no text content")
         fields = {"path": key, "title": document.title, "kind": document.kind, "content_hash": digest,
                   "size": info.st_size, "mtime": info.st_mtime, "pages": len(document.pages)}
-        return _Pending(fields, chunks, UPDATED if record is not None else ADDED, document.note)
+        return _Pending(fields, chunks, UPDATED if record is not None else ADDED, document.note, warning_for(chunks))
 
     def _ensure_model(self) -> None:
         if not self._model_checked:

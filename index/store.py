@@ -466,6 +466,15 @@ class Store:
         *fields, flags = row
         return Chunk(*fields, flags=tuple(filter(None, flags.split("\n"))))
 
+    def flagged_chunks(self) -> dict[str, list[Chunk]]:
+        """The chunks ingest flagged (planted instructions, hidden text), by document path, in reading order."""
+        rows = self.db.execute(self._CHUNK_SELECT + "WHERE c.flags != '' ORDER BY d.path, c.page, c.position")
+        flagged: dict[str, list[Chunk]] = {}
+        for row in rows.fetchall():
+            chunk = self._chunk(row)
+            flagged.setdefault(chunk.source, []).append(chunk)
+        return flagged
+
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
             return {}

@@ -268,9 +268,11 @@ def test_document_with_special_tokens_cannot_open_a_turn(tmp_path, make_assistan
     im_start, im_end = tokenizer.convert_tokens_to_ids(["<|im_start|>", "<|im_end|>"])
     assert ids.count(im_start) == 3 and ids.count(im_end) == 2  # system, user, generation prompt
     assert {i for i in ids if i in special_ids} == {im_start, im_end}
+    # The document carries planted instructions: flagged at ingest, it is never evidence, and the answer says so.
     answer = answerer.answer(question, max_tokens=48)
-    assert not answer.declined and answer.usage.completion_tokens > 0
-    assert "approved" not in answer.text.lower() or answer.kind == "quote"
+    assert answer.kind == "declined" and answer.reason.startswith("only a flagged passage states this"), answer
+    assert "approved" not in answer.text.lower()
+    assert [item.file_name for item in answer.flagged] == ["evil_notes.txt"]
 
 
 def test_chat_history_is_trimmed_to_fit_the_window(sample_assistant) -> None:

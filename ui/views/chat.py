@@ -80,6 +80,8 @@ def source_card(citation: Any, kind: str) -> None:
 
 
 def show_answer(answer: Any) -> None:
+    for note in answer.notes:  # the submission tried to instruct the reader: say so above all else
+        st.warning(core.md_text(note), icon=":material/report:")
     if answer.kind == "declined":
         not_in_documents("The documents do not contain this information"
                          + (f" ({core.md_text(answer.reason)})." if answer.reason else ".")

@@ -123,6 +123,12 @@ if not records or stats is None:
 else:
     st.caption(f"{stats.documents} documents · {stats.pages} pages · {stats.chunks} chunks")
     labels = core.short_paths([record.path for record in records], settings.workspace)
+    flagged = assistant.flagged()
+    for path, items in flagged.items():
+        first = items[0]
+        st.warning(f"**{core.md_text(labels.get(path, path))}**: {len(items)} passage"
+                   f"{'s' if len(items) != 1 else ''} flagged, first at {core.md_text(first.location)} "
+                   f"({core.md_text(first.reason)}); kept, never used as evidence.", icon=":material/report:")
     st.dataframe(
         [
             {
@@ -134,6 +140,7 @@ else:
                 "Size": core.human_bytes(record.size),
                 "Ingested": dt.datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M"),
                 "Status": record.status,
+                "Flagged": len(flagged.get(record.path, [])),
                 "Folder": core.display_path(str(Path(record.path).parent), settings.workspace),
             }
             for record in records
