@@ -196,6 +196,23 @@ def test_chat_streams_a_cited_answer_exports_it_and_says_when_not_in_the_documen
     assert ui.workspace.usage.answers == 1
 
 
+def test_a_planted_instruction_is_named_in_chat_and_on_the_library_page(ui, tmp_path) -> None:
+    from benchmarks.planted_cases import PLANTED, write_planted
+
+    folder = write_planted(PLANTED[0], tmp_path / "docs")  # the Quarry Lane note beside a clean survey
+    ingest(ui, folder)
+    app = ui("library")
+    shown = texts(app)
+    assert "broker_note.txt" in shown and "planted instruction" in shown and "never used as evidence" in shown
+    app = ui()
+    app.chat_input[0].set_value(PLANTED[0].question).run()
+    assert not app.exception, app.exception
+    [answer] = app.session_state[f"chat:{ui.workspace.assistant.settings.workspace}"]["answers"]
+    assert answer.flagged and "approved" not in answer.text.lower()
+    warnings = "\n".join(str(e.value) for e in app.warning)
+    assert "Flagged:" in warnings and "broker" in warnings and "not used as evidence" in warnings
+
+
 def core_md(text: str) -> str:
     from ui import core
 
