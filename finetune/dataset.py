@@ -455,7 +455,9 @@ def build_dataset(
         raise TuningError("max_sources must be at least 1")
     if max_quotes < 1:
         raise TuningError("max_quotes must be at least 1")
-    pool = sorted({chunk.id: chunk for chunk in chunks}.values(), key=lambda c: (*c.sort_key(), c.id))
+    # Flagged passages (planted instructions, hidden text) never become training text, as they are never evidence.
+    pool = sorted({chunk.id: chunk for chunk in chunks if not chunk.flags}.values(),
+                  key=lambda c: (*c.sort_key(), c.id))
     if not pool:
         raise TuningError("no chunks to build a dataset from: ingest documents first (`assistant ingest PATH`)")
     rng = random.Random(seed)

@@ -21,6 +21,34 @@ def test_ordinary_text_with_the_same_words_is_not_flagged(text) -> None:
     assert not findings(text), [finding.rule for finding in findings(text)]
 
 
+DEVELOPMENT_SETS = ("planted_heldout.jsonl", "planted_heldout_2.jsonl", "planted_heldout_3.jsonl")
+
+
+def test_the_sets_the_rules_were_widened_on_stay_caught_without_false_flags() -> None:
+    """Three sets written apart from the rules (benchmarks/fixtures), used to widen them: a regression guard."""
+    from pathlib import Path
+
+    rows = []
+    for name in DEVELOPMENT_SETS:
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / "fixtures" / name
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    planted = [row["text"] for row in rows if row["label"] == "planted"]
+    innocent = [row["text"] for row in rows if row["label"] == "innocent"]
+    missed = [text for text in planted if not findings(text)]
+    assert len(missed) <= len(planted) // 10, missed
+    assert not [text for text in innocent if findings(text)]
+
+
+def test_no_page_of_the_sample_submissions_is_flagged() -> None:
+    from index.loaders import kind_of, load_document
+    from tests.conftest import SAMPLE_DOCS
+
+    for path in sorted(SAMPLE_DOCS.rglob("*")):
+        if path.is_file() and kind_of(path):
+            for page in load_document(path, path.read_bytes()).pages:
+                assert not findings(page.text), (path.name, page.number, findings(page.text))
+
+
 def test_disguises_are_undone_before_the_rules_read_the_text() -> None:
     assert normalize("Ign\u200bore") == "Ignore"
     assert normalize("іgnore") == "ignore"  # Cyrillic i
