@@ -35,7 +35,7 @@ from pathlib import PurePath
 from assistant.answer_schema import AnswerStream, QuotedEvidence, answer_schema, parse_answer, render
 from assistant.answerability import assess, named_submission
 from assistant.citations import check_citations, citation_for, distrust_flagged, infer_citations, strip_markers
-from assistant.engines.base import Engine, GenerationRequest, Usage
+from assistant.engines.base import Engine, GenerationRequest, Usage, special_tokens_of
 from assistant.evidence import Evidence, EvidenceRanker, Question, candidates
 from assistant.prompts import NO_ANSWER_TEXT, build_messages, location_of, submission_of
 from assistant.types import Answer, Citation, FlaggedSource
@@ -134,23 +134,6 @@ def says_no_answer(text: str) -> bool:
     return NO_ANSWER_TEXT.lower().rstrip(".") in text.lower() or bool(_NO_ANSWER.search(text[:200]))
 
 
-def engine_special_tokens(engine: Engine) -> list[str]:
-    """Every special-token string the engine's tokenizer knows: its `special_tokens`, or, for an engine
-    holding a transformers tokenizer, all special and added special tokens (SmolLM2 registers 17)."""
-    given = getattr(engine, "special_tokens", None)
-    if callable(given):  # EmbeddedEngine.special_tokens() is a method
-        given = given()
-    if given:
-        return list(given)
-    tokenizer = getattr(engine, "tokenizer", None)
-    if tokenizer is None:
-        return []
-    found = set(getattr(tokenizer, "all_special_tokens", None) or ())
-    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
-    found.update(str(token) for token in decoder.values() if getattr(token, "special", False))
-    return sorted(found)
-
-
 def history_for_prompt(history: Sequence[Message]) -> list[Message]:
     """Earlier turns as the prompt shows them: citation markers dropped (their numbers named other sources)."""
     kept = []
@@ -221,7 +204,7 @@ class Answerer:
     @property
     def special_tokens(self) -> list[str]:
         """The engine's special-token strings, when it can tell (an HTTP server cannot)."""
-        return engine_special_tokens(self.engine)
+        return special_tokens_of(self.engine)
 
     @property
     def window(self) -> int:

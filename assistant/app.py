@@ -242,7 +242,8 @@ class Assistant:
                   ingest_progress: Progress | None = None, wait: float = 0.0) -> SummaryReport:
         """One page-cited summary per document under `paths` (new and changed files are ingested first,
         nothing is pruned), or per workspace document with `all_documents`. See `assistant.summarize`."""
-        from assistant.summarize import Summarizer, SummaryStore, engine_special_tokens, select_jobs
+        from assistant.engines.base import special_tokens_of
+        from assistant.summarize import Summarizer, SummaryStore, select_jobs
         from assistant.summary_template import load_template
 
         spec = load_template(template)  # a bad template fails before any work
@@ -259,7 +260,7 @@ class Assistant:
         jobs = select_jobs(records, roots)
         summarizer = Summarizer(self.engine, spec, SummaryStore(self.settings.summaries_dir), max_tokens=max_tokens,
                                 max_context_tokens=max_context_tokens, concurrency=concurrency,
-                                special_tokens=engine_special_tokens(self.engine))
+                                special_tokens=special_tokens_of(self.engine))
         reader = self.store if not all_documents else self.reader
         result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
         result.failed = sorted(failed) + result.failed

@@ -773,21 +773,6 @@ class Summarizer:
         return item
 
 
-def engine_special_tokens(engine: Any) -> list[str]:
-    """The special-token strings of the engine's tokenizer (its `special_tokens()`, or the tokenizer's own),
-    so document text can be neutralized; [] when the engine cannot tell."""
-    given = getattr(engine, "special_tokens", None)
-    if callable(given):
-        given = given()
-    if given:
-        return list(given)
-    tokenizer = getattr(engine, "tokenizer", None)
-    found = set(getattr(tokenizer, "all_special_tokens", None) or ())
-    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
-    found.update(str(token) for token in decoder.values() if getattr(token, "special", False))
-    return sorted(found)
-
-
 # ---- which documents, and whose ------------------------------------------------------------------
 
 

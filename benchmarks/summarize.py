@@ -48,8 +48,9 @@ def main() -> None:
 
     from assistant.app import Assistant
     from assistant.engines import build_engine
+    from assistant.engines.base import special_tokens_of
     from assistant.settings import load_settings
-    from assistant.summarize import Summarizer, SummaryStore, engine_special_tokens, select_jobs
+    from assistant.summarize import Summarizer, SummaryStore, select_jobs
     from assistant.summary_template import load_template
 
     with tempfile.TemporaryDirectory(prefix="bench-summarize-") as scratch:
@@ -66,7 +67,7 @@ def main() -> None:
         engine = build_engine("embedded", settings)
         engines = {"reuse": engine, "no reuse": engine.variant(enable_prefix_cache=False)}
         template = load_template()
-        special = engine_special_tokens(engine)
+        special = special_tokens_of(engine)
         summarizers = {name: Summarizer(e, template, SummaryStore(scratch_path / name.replace(" ", "-")),
                                         max_tokens=args.max_tokens, special_tokens=special)
                        for name, e in engines.items()}

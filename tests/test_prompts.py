@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from assistant.answering import engine_special_tokens
+from assistant.engines.base import special_tokens_of
 from assistant.prompts import (
     KNOWN_SPECIAL_TOKENS,
     NO_ANSWER_TEXT,
@@ -78,7 +78,7 @@ def test_documents_cannot_forge_a_source() -> None:
 def test_no_special_token_ids_from_document_text(embedded_engine) -> None:
     """Tokenized with the real tokenizer, special ids appear only where the chat template puts them."""
     tokenizer = embedded_engine.tokenizer
-    special = engine_special_tokens(embedded_engine)
+    special = special_tokens_of(embedded_engine)
     assert {"<|im_start|>", "<|im_end|>", "<|endoftext|>", "<repo_name>"} <= set(special)
     special_ids = {tokenizer.convert_tokens_to_ids(token) for token in special}
     im_start, im_end = tokenizer.convert_tokens_to_ids(["<|im_start|>", "<|im_end|>"])

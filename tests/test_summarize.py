@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.engines import EngineError
-from assistant.engines.base import StreamEvent, Usage
+from assistant.engines.base import StreamEvent, Usage, special_tokens_of
 from assistant.summarize import (
     DocumentSummary,
     FieldResult,
@@ -26,7 +26,6 @@ from assistant.summarize import (
     SummaryStore,
     Window,
     collapse,
-    engine_special_tokens,
     insured_group,
     overlap_start,
     parse_answer,
@@ -83,7 +82,7 @@ class Counting:
         self.fail_on = fail_on
 
     def special_tokens(self) -> list[str]:
-        return engine_special_tokens(self.inner)
+        return special_tokens_of(self.inner)
 
     def stream(self, request):
         self.calls += 1

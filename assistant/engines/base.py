@@ -87,3 +87,27 @@ def generate(engine: Engine, request: GenerationRequest) -> tuple[str, Usage]:
         if event.usage is not None:
             usage = event.usage
     return "".join(parts), usage
+
+
+def tokenizer_special_tokens(tokenizer: Any) -> list[str]:
+    """Every special-token string a transformers tokenizer knows (its special tokens and the added ones
+    flagged special or added to the vocabulary: SmolLM2 registers 17), longest first."""
+    found = set(getattr(tokenizer, "all_special_tokens", None) or ())
+    added = getattr(tokenizer, "get_added_vocab", None)
+    if callable(added):
+        found.update(added())
+    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    found.update(str(token) for token in decoder.values() if getattr(token, "special", False))
+    return sorted(found, key=lambda token: (-len(token), token))
+
+
+def special_tokens_of(engine: Any) -> list[str]:
+    """The special-token strings of an engine's tokenizer, so document text can be neutralized before it
+    reaches the prompt: its `special_tokens()`, else its tokenizer's; [] when the engine cannot tell."""
+    given = getattr(engine, "special_tokens", None)
+    if callable(given):
+        given = given()
+    if given:
+        return list(given)
+    tokenizer = getattr(engine, "tokenizer", None)
+    return tokenizer_special_tokens(tokenizer) if tokenizer is not None else []

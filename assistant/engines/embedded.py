@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage
+from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage, tokenizer_special_tokens
 from assistant.engines.grammar import Constraint, Grammars
 from assistant.engines.prefix_cache import KV, PrefixCache, as_layers
 from assistant.models import resolve_generator
@@ -113,8 +113,7 @@ class EmbeddedEngine:
 
     def special_tokens(self) -> list[str]:
         """The tokenizer's special and added tokens: strings a prompt must neutralize inside document text."""
-        tokens = set(self.tokenizer.all_special_tokens) | set(self.tokenizer.get_added_vocab())
-        return sorted(tokens, key=lambda token: (-len(token), token))
+        return tokenizer_special_tokens(self.tokenizer)
 
     def encode(self, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids: the chat template applied, ready for the assistant's turn."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage
+from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage, tokenizer_special_tokens
 from assistant.engines.grammar import constraint
 
 if TYPE_CHECKING:
@@ -158,8 +158,7 @@ class HttpEngine:
         tokenizer = self._local_tokenizer()
         if tokenizer is None:
             return []
-        tokens = set(tokenizer.all_special_tokens) | set(tokenizer.get_added_vocab())
-        return sorted(tokens, key=lambda token: (-len(token), token))
+        return tokenizer_special_tokens(tokenizer)
 
     # --- extras ----------------------------------------------------------------------------------
 
