@@ -197,7 +197,7 @@ def create_app(
                     "object": "model",
                     "created": created,
                     "owned_by": "underwriter-assistant",
-                    "root": engine.model_id(),
+                    "root": str(getattr(engine, "folder", "") or engine.model_id()),  # its path, as SGLang says
                     "max_model_len": engine.context_window,
                 }
             ],

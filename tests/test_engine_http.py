@@ -318,6 +318,15 @@ def test_read_timeout_is_an_engine_error(stand_in: StandIn, settings) -> None:
         generate(engine, GenerationRequest(messages=[{"role": "user", "content": "q"}]))
 
 
+def test_another_served_model_is_not_counted_with_the_local_tokenizer(stand_in: StandIn, settings) -> None:
+    """The stand-in serves "tuned", which is not on this machine: its tokens are estimated, not counted with
+    the bundled generator's tokenizer (which would count another model's tokens)."""
+    engine = HttpEngine(settings, url=stand_in.url)
+    msgs = [{"role": "user", "content": "x" * 400}]
+    assert engine.count_tokens(msgs) == 400 // 4 + 4 + 3
+    assert engine.special_tokens() == []
+
+
 def test_model_id_comes_from_the_server_when_not_configured(stand_in: StandIn, settings) -> None:
     assert HttpEngine(settings, url=stand_in.url).model_id() == "tuned"
     assert HttpEngine(settings, url=stand_in.url, model="base:adapter").model_id() == "base:adapter"

@@ -5,7 +5,8 @@ usage with SGLang's `prompt_tokens_details.cached_tokens` (absent or null means 
 to first token, structured output sent as SGLang takes it (`response_format` with a JSON schema or
 `json_object`, or a top-level `regex`), and turning transport and HTTP failures into one-line `EngineError`s.
 The context window is the `http_context_window` setting, else the served model's `max_model_len` from
-`/v1/models` (SGLang reports it there), else 8,192 tokens.
+`/v1/models` (SGLang reports it there), else 8,192 tokens; tokens are counted with the served model's own
+tokenizer when its folder is on this machine, else estimated.
 """
 
 from __future__ import annotations
@@ -189,28 +190,43 @@ class HttpEngine:
             return self._served or None
 
     def _local_tokenizer(self) -> Any:
-        """The generator's tokenizer when its folder is already on disk (never converts or downloads)."""
+        """The served model's own tokenizer, when it is on this machine (never converts or downloads): the
+        folder `/v1/models` names as the model's `root` (SGLang's model path; our server's too), or the local
+        generator's folder when the server serves that model. None otherwise, and counts are estimated: the
+        local generator's tokenizer would count another model's tokens wrongly."""
         if self._tokenizer_tried:
             return self._tokenizer
+        served = self._served_model()
+        if served is None:
+            return None  # the server did not say what it serves: asked again next time
         self._tokenizer_tried = True
+        for folder in self._tokenizer_folders(served):
+            if (folder / "tokenizer.json").is_file() or (folder / "tokenizer_config.json").is_file():
+                try:
+                    from transformers import AutoTokenizer
+
+                    self._tokenizer = AutoTokenizer.from_pretrained(folder)
+                    break
+                except Exception:
+                    self._tokenizer = None
+        return self._tokenizer
+
+    def _tokenizer_folders(self, served: dict[str, Any]) -> list[Any]:
         from pathlib import Path
 
         from assistant.models import BUNDLED_PREFIX
 
+        folders = []
+        root = str(served.get("root") or "")
+        if root and Path(root).expanduser().is_dir():
+            folders.append(Path(root).expanduser())
         name = self.settings.generator_model
-        folder = (
-            self.settings.models_dir / name.removeprefix(BUNDLED_PREFIX)
-            if name.startswith(BUNDLED_PREFIX)
-            else Path(name).expanduser()
-        )
-        if (folder / "tokenizer.json").is_file() or (folder / "tokenizer_config.json").is_file():
-            try:
-                from transformers import AutoTokenizer
-
-                self._tokenizer = AutoTokenizer.from_pretrained(folder)
-            except Exception:
-                self._tokenizer = None
-        return self._tokenizer
+        generator = (self.settings.models_dir / name.removeprefix(BUNDLED_PREFIX) if name.startswith(BUNDLED_PREFIX)
+                     else Path(name).expanduser())
+        served_names = {str(served.get("id") or ""), Path(root).name if root else ""} - {""}
+        if served_names & {generator.name, name, str(generator)}:
+            folders.append(generator)
+        return folders
 
 
 def _constraint_fields(request: GenerationRequest) -> dict[str, Any]:
