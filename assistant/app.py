@@ -276,15 +276,13 @@ class Assistant:
 
         from assistant.server import create_app
 
-        server = create_app(self.engine, default_max_tokens=self.settings.max_new_tokens,
+        server = create_app(self.engine, api_key=api_key, default_max_tokens=self.settings.max_new_tokens,
                             default_temperature=self.settings.temperature)
-        if api_key:
-            _require_api_key(server, api_key)
         uvicorn.run(server, host=host, port=port, log_level="info")
 
     def sglang_command(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,
                        context_length: int | None = None, lora: dict[str, Path] | None = None) -> list[str]:
-        """The exact SGLang command line `serve_sglang` runs (DESIGN.md flags)."""
+        """The exact SGLang command line `serve_sglang` runs."""
         from assistant.sglang_launcher import sglang_command
 
         return sglang_command(model, host, port, api_key, context_length, lora)
@@ -296,17 +294,3 @@ class Assistant:
 
         return serve_forever(model, host=host, port=port, api_key=api_key, context_length=context_length,
                              lora=lora)
-
-
-def _require_api_key(server: Any, api_key: str) -> None:
-    """Refuse requests without `Authorization: Bearer <api_key>` (`/health` stays open for probes)."""
-    import hmac
-
-    from assistant.server import error_json
-
-    @server.middleware("http")
-    async def check_key(request: Any, call_next: Any) -> Any:
-        given = request.headers.get("authorization", "")
-        if request.url.path != "/health" and not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
-            return error_json("invalid or missing API key", 401, "authentication_error")
-        return await call_next(request)

@@ -140,7 +140,8 @@ def create_app(
     default_max_tokens: int = 256,
     default_temperature: float = 0.0,
 ) -> FastAPI:
-    """The FastAPI application serving `engine`; with `api_key`, `/v1/*` needs `Authorization: Bearer KEY`."""
+    """The FastAPI application serving `engine`; with `api_key`, every request but `/health` (left open for
+    probes, as SGLang does) needs `Authorization: Bearer KEY`, compared in constant time. The one key check."""
     app = FastAPI(title="Underwriter Assistant model server", docs_url=None, redoc_url=None)
     created = int(time.time())
 
@@ -150,8 +151,8 @@ def create_app(
         @app.middleware("http")
         async def _check_key(request: Request, call_next: Callable[[Request], Any]) -> Any:
             given = request.headers.get("authorization", "").encode()
-            if request.url.path.startswith("/v1/") and not hmac.compare_digest(given, expected):
-                return error_json("Incorrect or missing API key.", 401)
+            if request.url.path != "/health" and not hmac.compare_digest(given, expected):
+                return error_json("invalid or missing API key", 401, "authentication_error")
             return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
@@ -311,20 +312,6 @@ def _sse_events(
         if close is not None:
             close()
     yield "data: [DONE]\n\n"
-
-
-def run_server(
-    engine: Engine,
-    host: str = DEFAULT_HOST,
-    port: int = 8000,
-    *,
-    api_key: str | None = None,
-    log_level: str = "info",
-) -> None:
-    """Serve `engine` in the foreground until Ctrl-C."""
-    import uvicorn
-
-    uvicorn.run(create_app(engine, api_key=api_key), host=host, port=port, log_level=log_level)
 
 
 def start_in_thread(

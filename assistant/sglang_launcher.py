@@ -1,9 +1,9 @@
 """Launching SGLang on a GPU host: the exact command line, readiness polling and a clean shutdown.
 
-`sglang_command` builds the command DESIGN.md prescribes (longest-prefix-match scheduling, cache
-reports and metrics on, no `--quantization`: SGLang reads a pre-quantized folder's own config).
+`sglang_command` builds the serving command (RadixAttention prefix caching with longest-prefix-match
+scheduling, cache reports and metrics on, no `--quantization`: SGLang reads a pre-quantized folder's own config).
 `launch_sglang` starts it, waits for `/health_generate`, and stops it with SIGINT, then SIGTERM,
-then SIGKILL, on context exit or Ctrl-C.
+then SIGKILL, on exit or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -143,16 +143,6 @@ def launch_sglang(
         stop_process(process)
         raise
     return SGLangServer(process, url, api_key)
-
-
-@contextlib.contextmanager
-def sglang_server(model_dir: Path | str, **kwargs: object) -> Iterator[SGLangServer]:
-    """`with sglang_server(dir) as server:` a ready SGLang, stopped cleanly on exit (Ctrl-C included)."""
-    server = launch_sglang(model_dir, **kwargs)  # type: ignore[arg-type]
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def serve_forever(model_dir: Path | str, **kwargs: object) -> int:

@@ -85,9 +85,3 @@ def save_model(model: Any, tokenizer: Any, out_dir: Path, *, extra: dict[str, An
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
-
-
-def merge_to_folder(base_dir: Path, adapter_dir: Path, out_dir: Path) -> Path:
-    """Merge `adapter_dir` into `base_dir` in full precision and save a plain model folder."""
-    model, tokenizer = load_merged(base_dir, adapter_dir)
-    return save_model(model, tokenizer, out_dir)

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 
@@ -129,6 +130,9 @@ def test_api_key_is_sent_as_bearer_token(embedded_engine, settings) -> None:
             generate(HttpEngine(settings, url=url, api_key="wrong"), request)
         _, usage = generate(HttpEngine(settings, url=url, api_key="s3cret"), request)
         assert usage.completion_tokens > 0
+        # One key check for the whole server: only /health stays open (for probes), as on SGLang.
+        assert httpx.get(f"{url}/health", timeout=10).status_code == 200
+        assert httpx.get(f"{url}/openapi.json", timeout=10).status_code == 401
     finally:
         stop()
 
