@@ -37,7 +37,7 @@ from assistant.answerability import assess, named_submission
 from assistant.citations import check_citations, citation_for, distrust_flagged, infer_citations, strip_markers
 from assistant.engines.base import Engine, GenerationRequest, Usage, special_tokens_of
 from assistant.evidence import Evidence, EvidenceRanker, Question, candidates
-from assistant.prompts import NO_ANSWER_TEXT, build_messages, location_of, submission_of
+from assistant.prompts import NO_ANSWER_TEXT, build_messages, canonical_order, location_of, submission_of
 from assistant.types import Answer, Citation, FlaggedSource
 from assistant.verification import Verdict, quote_in_source, verify_claim
 from index.planted import is_flagged
@@ -124,9 +124,9 @@ def relevant_sources(hits: Sequence[ScoredChunk], question: str, min_dense_score
 
 
 def in_prompt_order(hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
-    """Canonical order (document, page, position): the same chunks always make the same prefix."""
-    unique = {hit.chunk.id: hit for hit in hits}
-    return sorted(unique.values(), key=lambda hit: hit.chunk.sort_key())
+    """The hits in `canonical_order` of their chunks: the same chunks always make the same prefix."""
+    by_id = {hit.chunk.id: hit for hit in hits}
+    return [by_id[chunk.id] for chunk in canonical_order(hit.chunk for hit in hits)]
 
 
 def says_no_answer(text: str) -> bool:

@@ -57,6 +57,7 @@ from assistant.citations import terms
 from assistant.engines.base import Engine, EngineError, GenerationRequest, generate
 from assistant.prompts import neutralize
 from assistant.summary_template import FieldSpec, SummaryTemplate
+from assistant.verification import fact_disagreements, facts
 from index.planted import describe, is_flagged
 from index.types import Chunk
 
@@ -455,10 +456,6 @@ def answer_forms(value: str) -> list[str]:
     return forms
 
 
-def _figures(found: set[str]) -> set[str]:
-    return {term for term in found if term[0].isdigit() and sum(ch.isdigit() for ch in term) >= 2}
-
-
 def verify_answer(value: str, cited: int | None, spec: FieldSpec, window: Window,
                   quotes: Sequence[Item] = ()) -> Item | None:
     """The answer as an item when one sentence of the cited page (else of another page of the window, which
@@ -474,8 +471,8 @@ def verify_answer(value: str, cited: int | None, spec: FieldSpec, window: Window
     for form in answer_forms(value):
         claim = terms(form)
         informative = claim - terms(spec.question) - GENERIC_TERMS
-        figures = _figures(claim)
-        if len(informative) < 2 and not figures & informative:
+        stated = facts(form)  # figures, dates and identifiers: each must be in the sentence (verification's rule)
+        if len(informative) < 2 and stated.empty:
             continue  # empty, a lone word, or only the question's words
         in_match = any(claim <= match for match in matched)
         for page in order:
@@ -483,7 +480,7 @@ def verify_answer(value: str, cited: int | None, spec: FieldSpec, window: Window
             best_unit = ""
             for unit in window.units[page]:
                 unit_terms = terms(unit)
-                if figures - unit_terms:
+                if not stated.empty and fact_disagreements(stated, facts(unit)):
                     continue
                 share = len(claim & unit_terms) / len(claim)
                 labelled = any(regex.match(unit) for regex in spec.keyword_regexes)
