@@ -10,9 +10,43 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+GLOBAL_OPTIONS = ("--workspace",)  # options of the main callback, each taking one value
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """The arguments with the global options moved to the front, so `assistant ingest ./reports
+    --workspace W` means `assistant --workspace W ingest ./reports` (nothing after `--` is touched)."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg in GLOBAL_OPTIONS and index + 1 < len(args):
+            hoisted += args[index:index + 2]
+            index += 2
+            continue
+        if arg.split("=", 1)[0] in GLOBAL_OPTIONS and "=" in arg:
+            hoisted.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return hoisted + rest
+
+
+class GlobalOptionsAnywhere(TyperGroup):
+    """The command group: global options are accepted before or after the subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
 
 app = typer.Typer(help="Underwriter Assistant: private, cited answers over your submission documents.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, cls=GlobalOptionsAnywhere)
 docs_app = typer.Typer(help="List or remove ingested documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
