@@ -147,9 +147,17 @@ def test_second_question_reuses_the_context_prefix_with_identical_output(embedde
     assert first.cached_tokens == 0
     assert first.prompt_tokens > 300
 
+    stored = {ids: [(k.clone(), v.clone()) for k, v in engine.prefix_cache._entries[ids].kv]
+              for ids in engine.prefix_cache.prompts()}
+    assert stored, "the first question stored its prompt"
     request = ask("Which sprinkler class applies at 42 Harbor Road?", context=context)
     second_text, second = generate(engine, request)
     reference_text, reference = generate(uncached, request)
+    # The generation that reused the prefix wrote into its own buffers, never into the stored entry.
+    for ids, layers in stored.items():
+        if ids in engine.prefix_cache.prompts():
+            for (k, v), (k2, v2) in zip(layers, engine.prefix_cache._entries[ids].kv, strict=True):
+                assert torch.equal(k, k2) and torch.equal(v, v2)
 
     assert second.cached_tokens > 0.8 * second.prompt_tokens  # everything up to the question
     assert second.cached_tokens < second.prompt_tokens
