@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from assistant.evidence import EvidenceRanker
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
+    from assistant.tuning import DatasetBuildResult
     from assistant.types import Answer, FlaggedSource
+    from finetune.qlora import TrainConfig, TrainResult
+    from finetune.quantize import QuantizeConfig, QuantizeResult
     from index.embeddings import Embedder
     from index.ingest import IngestReport, Progress
     from index.retriever import Retriever
@@ -128,6 +131,18 @@ class Assistant:
 
         return {path: [FlaggedSource.of(chunk) for chunk in chunks]
                 for path, chunks in self.reader.flagged_chunks().items()}
+
+    def index_state(self) -> tuple[list[DocumentRecord], StoreStats] | None:
+        """(documents, stats), or None while nothing is ingested (or the first ingest is still creating the
+        index): for shells that show an empty library rather than an error."""
+        import sqlite3
+
+        from index.store import StoreError
+
+        try:
+            return self.documents(), self.stats()
+        except (StoreError, sqlite3.OperationalError):
+            return None
 
     def submissions(self) -> list[Submission]:
         """The workspace's submissions (the folders its documents lie in), each with its documents."""
@@ -265,6 +280,51 @@ class Assistant:
         result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
         result.failed = sorted(failed) + result.failed
         return result
+
+    # ---- tuning -----------------------------------------------------------------------------
+
+    def train_config(self, **values: Any) -> TrainConfig:
+        """A QLoRA configuration from the values given (a bad one fails here, before anything loads)."""
+        from finetune.qlora import TrainConfig
+
+        return TrainConfig(**values)
+
+    def quantize_config(self, **values: Any) -> QuantizeConfig:
+        """An AWQ configuration from the values given (a bad one fails here)."""
+        from finetune.quantize import QuantizeConfig
+
+        return QuantizeConfig(**values)
+
+    def workspace_chunks(self) -> list[Chunk]:
+        """Every indexed chunk, in reading order, from this core's store; a TuningError while nothing is ingested."""
+        from finetune import TuningError
+        from index.store import StoreError
+
+        try:
+            return self.reader.all_chunks()
+        except StoreError as exc:
+            raise TuningError(str(exc)) from exc
+
+    def tuning_dataset(self, out: Path, n: int = 200, seed: int = 0) -> DatasetBuildResult:
+        """The grounded starter dataset from the workspace's chunks, written to `out` (see `assistant.tuning`)."""
+        from assistant.tuning import build_dataset_file
+
+        return build_dataset_file(self.settings, out, n, seed, chunks=self.workspace_chunks())
+
+    def tune(self, data: Path, *, base: str | None = None, out: Path | None = None,
+             config: TrainConfig | None = None, progress: Any = None, cancel: Any = None) -> TrainResult:
+        """QLoRA-tune the generator (or `base`) on the dataset file `data`; the adapter's folder is in the result."""
+        from assistant.tuning import tune
+
+        return tune(self.settings, data, base, out, config, progress, cancel)
+
+    def quantize(self, *, base: str | None = None, adapter: Path | None = None, out: Path | None = None,
+                 config: QuantizeConfig | None = None, progress: Any = None) -> QuantizeResult:
+        """Merge `adapter` into the generator (or `base`) and AWQ-quantize it, calibrated on this workspace."""
+        from assistant.tuning import quantize
+
+        texts = [chunk.text for chunk in self.workspace_chunks()]
+        return quantize(self.settings, base, adapter, out, progress, config, texts=texts)
 
     # ---- serving ----------------------------------------------------------------------------
 

@@ -560,16 +560,14 @@ def tune(
     if data is None:
         raise fail("give --data FILE (build one with `assistant tune dataset --out FILE`)")
     from assistant.tuning import RichTrainProgress, TuningError, format_tune_result
-    from assistant.tuning import tune as tune_adapter
-    from finetune.qlora import TrainConfig
 
-    config = TrainConfig(**given(max_steps=steps, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-                                 grad_accum=grad_accum, lora_r=lora_r, lora_alpha=2 * lora_r if lora_r else None,
-                                 device=device))
     assistant = core()
+    config = assistant.train_config(**given(max_steps=steps, epochs=epochs, learning_rate=learning_rate,
+                                            batch_size=batch_size, grad_accum=grad_accum, lora_r=lora_r,
+                                            lora_alpha=2 * lora_r if lora_r else None, device=device))
     try:
         with RichTrainProgress() as bar:
-            result = tune_adapter(assistant.settings, data, base, out, config, progress=bar)
+            result = assistant.tune(data, base=base, out=out, config=config, progress=bar)
     except (TuningError, OSError) as exc:
         raise fail(str(exc)) from None
     _print_lines(format_tune_result(result))
@@ -584,11 +582,10 @@ def tune_dataset(
     """Build a grounded starter dataset from the workspace: questions answered from sampled chunks, laid out
     exactly as the assistant prompts at answer time, answered in the served JSON schema (some "not in the
     documents")."""
-    from assistant.tuning import TuningError, build_dataset_file
+    from assistant.tuning import TuningError
 
-    assistant = core()
     try:
-        result = build_dataset_file(assistant.settings, out, n=n, seed=seed)
+        result = core().tuning_dataset(out, n=n, seed=seed)
     except (TuningError, OSError) as exc:
         raise fail(str(exc)) from None
     _print_lines([f"{result.n_examples} examples ({result.n_no_answer} with no answer in the sources) from "
@@ -612,18 +609,17 @@ def quantize(
     workspace's chunks: a compressed-tensors folder SGLang serves (`assistant serve --backend sglang --model DIR`)."""
     from assistant.console import err
     from assistant.tuning import TuningError, format_quantize_result
-    from assistant.tuning import quantize as quantize_model
-    from finetune.quantize import QuantizeConfig
 
-    config = QuantizeConfig(**given(num_calibration_samples=calibration, group_size=group_size, device=device))
     assistant = core()
+    config = assistant.quantize_config(**given(num_calibration_samples=calibration, group_size=group_size,
+                                               device=device))
 
     def on_event(event: Any) -> None:
         if event.message:
             err.print(f"[dim]{event.elapsed_s:6.0f} s[/dim] {event.message}", highlight=False)
 
     try:
-        result = quantize_model(assistant.settings, base, adapter, out, on_event, config)
+        result = assistant.quantize(base=base, adapter=adapter, out=out, config=config, progress=on_event)
     except (TuningError, OSError) as exc:
         raise fail(str(exc)) from None
     _print_lines(format_quantize_result(result))

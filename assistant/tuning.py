@@ -75,15 +75,13 @@ def resolve_base(settings: Settings, base: str | None = None) -> tuple[str, Path
         raise TuningError(f"unknown base model {name!r}: {exc} (bundled: {known}; or a local model folder)") from exc
 
 
-def special_tokens_of(model_dir: Path) -> list[str]:
+def model_special_tokens(model_dir: Path) -> list[str]:
     """The special-token strings of a model's tokenizer, as the answerer neutralizes them in sources."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    found = set(getattr(tokenizer, "all_special_tokens", None) or ())
-    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
-    found.update(str(token) for token in decoder.values() if getattr(token, "special", False))
-    return sorted(found)
+    from assistant.engines.base import tokenizer_special_tokens
+
+    return tokenizer_special_tokens(AutoTokenizer.from_pretrained(model_dir))
 
 
 def build_dataset_file(
@@ -106,7 +104,7 @@ def build_dataset_file(
     chunks = list(chunks) if chunks is not None else chunks_from_workspace(settings)
     _, folder = resolve_base(settings)
     examples = build_dataset(chunks, n, seed, max_sources=max_sources, no_answer_fraction=no_answer_fraction,
-                             special_tokens=special_tokens_of(folder))
+                             special_tokens=model_special_tokens(folder))
     path = write_jsonl(Path(out).expanduser(), examples)
     validate_file(path)
     sources = sorted({chunk.source for chunk in chunks})

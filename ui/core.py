@@ -342,14 +342,11 @@ class TuningProgress:
 
 def start_tuning(ws: Workspace, data: Path, config: dict[str, Any]) -> Job:
     """QLoRA-tune the configured generator on `data` in the background (cancellable between steps)."""
-    from assistant.tuning import tune
-    from finetune.qlora import TrainConfig
-
-    train_config = TrainConfig(**config)  # a bad value fails here, on the page, before any thread
+    train_config = ws.assistant.train_config(**config)  # a bad value fails here, on the page, before any thread
     progress = TuningProgress()
 
     def work(job: Job) -> Any:
-        return tune(ws.assistant.settings, data, config=train_config, progress=progress.on_event, cancel=job.cancel)
+        return ws.assistant.tune(data, config=train_config, progress=progress.on_event, cancel=job.cancel)
 
     return ws.jobs.start("tuning", f"Tuning on {Path(data).name}", work, progress)
 
@@ -367,10 +364,7 @@ class QuantizeProgress:
 
 def start_quantize(ws: Workspace, adapter: Path | None, config: dict[str, Any]) -> Job:
     """Merge `adapter` into the generator and AWQ-quantize it to W4A16 in the background (cancels between phases)."""
-    from assistant.tuning import quantize
-    from finetune.quantize import QuantizeConfig
-
-    quantize_config = QuantizeConfig(**config)
+    quantize_config = ws.assistant.quantize_config(**config)
     progress = QuantizeProgress()
 
     def work(job: Job) -> Any:
@@ -378,7 +372,7 @@ def start_quantize(ws: Workspace, adapter: Path | None, config: dict[str, Any]) 
             progress.on_event(event)
             job.check()
 
-        return quantize(ws.assistant.settings, adapter=adapter, progress=on_event, config=quantize_config)
+        return ws.assistant.quantize(adapter=adapter, progress=on_event, config=quantize_config)
 
     label = f"Quantizing {'with ' + Path(adapter).name if adapter else 'the base model'}"
     return ws.jobs.start("quantize", label, work, progress)
@@ -474,26 +468,12 @@ def server_healthy(assistant: Assistant) -> bool:
 
 def index_state(assistant: Assistant) -> tuple[list[Any], Any] | None:
     """(documents, stats) of the index, or None while nothing is ingested (or the first ingest is creating it)."""
-    import sqlite3
-
-    from index.store import StoreError
-
-    try:
-        return assistant.documents(), assistant.stats()
-    except (StoreError, sqlite3.OperationalError):  # no database yet, or its tables are being created
-        return None
+    return assistant.index_state()
 
 
 def submissions(assistant: Assistant) -> list[Any]:
     """The workspace's submissions (insured folders), or none while nothing is ingested."""
-    import sqlite3
-
-    from index.store import StoreError
-
-    try:
-        return assistant.submissions()
-    except (StoreError, sqlite3.OperationalError):
-        return []
+    return assistant.submissions() if assistant.index_state() is not None else []
 
 
 def md_highlight(text: str, quote: str) -> str:

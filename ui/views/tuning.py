@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.tuning import TuningError, build_dataset_file, format_quantize_result
+from assistant.tuning import TuningError, format_quantize_result
 from ui import core
 
 ws = core.workspace()
@@ -37,7 +37,7 @@ with st.form("dataset", border=True):
         out = datasets / f"train-n{int(count)}-seed{int(seed)}.jsonl"
         try:
             with st.spinner("Building the training set…"):
-                built = build_dataset_file(settings, out, int(count), int(seed))
+                built = assistant.tuning_dataset(out, int(count), int(seed))
         except TuningError as exc:
             st.error(f"No training set: {core.one_line(exc)}")
         else:
