@@ -84,7 +84,7 @@ def load_document(path: Path, data: bytes) -> LoadedDocument:
     kind = kind_of(path)
     if kind is None:
         raise LoadError(f"unsupported file type {path.suffix}")
-    title, pages = _PARSERS[kind](data)
+    title, pages = _PARSERS[kind](data)[:2]  # the PDF parser adds warnings (see index.pdf)
     pages = [page for page in pages if page.text.strip()]
     if not pages:
         if kind == "pdf":
@@ -171,45 +171,11 @@ def first_heading(text: str) -> str:
 # ---- parsers ----------------------------------------------------------------------------------
 
 
-def _parse_pdf(data: bytes) -> tuple[str, list[Page]]:
-    import logging
+def _parse_pdf(data: bytes) -> tuple[str, list[Page], list[str]]:
+    """Every page, empty ones included, with tables, OCR and hidden text: see `index.pdf`."""
+    from index.pdf import parse_pdf
 
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                unlocked = reader.decrypt("")
-            except Exception as exc:
-                raise LoadError(f"encrypted PDF that cannot be opened ({exc})") from exc
-            if not unlocked:
-                raise LoadError("encrypted PDF (a password is required)")
-        pages = [Page(number=i + 1, text=_clean_pdf_text(page.extract_text() or "")) for i, page in
-                 enumerate(reader.pages)]
-        title = ""
-        try:
-            title = str((reader.metadata or {}).get("/Title") or "").strip()
-        except Exception:
-            title = ""
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
-        raise LoadError(f"corrupt PDF ({_one_line(exc)})") from exc
-    except Exception as exc:
-        if "crypt" in type(exc).__name__.lower() or "AES" in str(exc):
-            raise LoadError(f"encrypted PDF that cannot be opened ({_one_line(exc)})") from exc
-        raise LoadError(f"corrupt PDF ({_one_line(exc)})") from exc
-    if not title and pages:
-        title = first_heading(pages[0].text)
-    return title, pages
-
-
-def _clean_pdf_text(text: str) -> str:
-    text = text.replace("\x00", "")
-    return re.sub(r"[ \t]+\n", "\n", text)
+    return parse_pdf(data)
 
 
 def _parse_docx(data: bytes) -> tuple[str, list[Page]]:
@@ -335,7 +301,7 @@ def _one_line(exc: BaseException) -> str:
     return text[:160]
 
 
-_PARSERS: dict[str, Callable[[bytes], tuple[str, list[Page]]]] = {
+_PARSERS: dict[str, Callable[[bytes], tuple]] = {
     "pdf": _parse_pdf,
     "docx": _parse_docx,
     "md": _parse_markdown,

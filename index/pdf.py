@@ -179,7 +179,12 @@ class _Scan:
 
 
 def _crop_box(page) -> tuple[float, float, float, float]:
-    left, bottom, right, top = page.get_cropbox()
+    """What a viewer shows: the crop box within the media box, inherited from the page tree when need be."""
+    try:
+        left, bottom, right, top = page.get_bbox()
+    except Exception:
+        width, height = page.get_size()
+        left, bottom, right, top = 0.0, 0.0, width, height
     return min(left, right), min(bottom, top), max(left, right), max(bottom, top)
 
 

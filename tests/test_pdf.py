@@ -14,10 +14,10 @@ from index.types import TableRow
 SCANNED_SENTENCE = "The sprinkler riser in Building 4 was found closed on 12 March 2024."
 
 
-def text_pdf(pages: list[str], size: int = 12) -> bytes:
+def text_pdf(pages: list[str], size: int = 12, paper: str = "letter") -> bytes:
     from fpdf import FPDF
 
-    pdf = FPDF(format="letter")
+    pdf = FPDF(format=paper)
     pdf.set_font("Helvetica", size=size)
     for text in pages:
         pdf.add_page()
@@ -225,9 +225,10 @@ def test_page_labels_when_they_differ() -> None:
 
 
 def test_empty_pages_are_kept_in_order() -> None:
-    _, pages, _ = parse_pdf(text_pdf(["First page text.", "", "Third page text."]))
+    _, pages, _ = parse_pdf(text_pdf(["First page text.", "", "Third page text."], paper="A4"))
     assert [page.number for page in pages] == [1, 2, 3]
     assert pages[1].text == "" and not pages[1].ocr
+    assert pages[0].text == "First page text." and not pages[0].hidden  # A4: the page box is inherited
 
 
 def too_big_for_pypdf() -> bytes:
