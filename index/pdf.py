@@ -31,11 +31,12 @@ from index.types import HiddenText, Page, TableRow
 MIN_TEXT_CHARS = 20  # fewer visible characters than this on a page with an image: the page is OCR'd
 MIN_IMAGE_COVER = 0.25  # share of the page an image (or images) must cover for the page to count as scanned
 OCR_DPI = 200  # render resolution for OCR; capped so that the longer side stays within OCR_MAX_SIDE pixels
-OCR_MAX_SIDE = 2400
+OCR_MAX_SIDE = 2400  # ~218 dpi on letter; at the recogniser's default of 2000 words ran together ("inBuilding")
 LOW_OCR_CONFIDENCE = 0.8  # mean recogniser score under which the user is warned
 TINY_TEXT_PT = 2.0  # text smaller than this is not read by anyone
 MIN_TABLE_PATHS = 4  # pages with fewer vector paths than this have no ruled table: pdfplumber is not asked
 PROSE_WORDS = 6  # a metadata field with at least this many words (and not a list) is prose
+_SHORT_FIELDS = {"Title", "Author", "Creator", "Producer"}
 _COLOUR_TOLERANCE = 24  # 0..255 per channel: text this close to its background's colour is not seen
 
 _LINE_BREAKS = re.compile(r"\r\n|\r")
@@ -69,7 +70,8 @@ def parse_pdf(data: bytes) -> tuple[str, list[Page], list[str]]:
     finally:
         document.close()
     title = metadata.get("Title", "").strip()
-    hidden = [HiddenText(text=value, reason=f"metadata /{key}") for key, value in metadata.items() if _is_prose(value)]
+    hidden = [HiddenText(text=value, reason=f"metadata /{key}") for key, value in metadata.items()
+              if _is_prose(key, value)]
     if hidden and pages:
         pages[0] = _replace(pages[0], hidden=pages[0].hidden + tuple(hidden))
     if not title or len(title.split()) > 15:  # a title that is a paragraph is not a title
@@ -111,7 +113,8 @@ class _OpenTable:
 
     name: str
     header: list[str]
-    rows: int
+    rows: int  # data rows so far
+    low: bool  # it ends at the foot of its page
 
 
 def _read_page(document, index: int, finder: _TableFinder, continued: _OpenTable | None,
@@ -131,7 +134,7 @@ def _read_page(document, index: int, finder: _TableFinder, continued: _OpenTable
         finally:
             textpage.close()
         text = _clean(read.text)
-        rows, continued, text = _table_rows(tables, read.cells, number, continued, text)
+        rows, continued, text = _table_rows(tables, read.cells, number, continued, text, box)
         hidden = read.hidden + _annotations(page)
         ocr, confidence = False, None
         visible = len(re.sub(r"\s", "", text))
@@ -359,6 +362,7 @@ class _CharRead:
     cells: list[list[list[str]]]  # per table, per row, per column: the cell's text
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")
 _TABLE_MARK = "\ue000table{}\ue001"  # private-use characters: no PDF text holds them here
 
 
@@ -417,7 +421,7 @@ def _read_chars(textpage, reasons: dict[int, str], box: tuple, tables: list[_Tab
     hidden = []
     for reason, run in runs:
         run = " ".join(run.split())
-        if not run:
+        if not _WORD.search(run):  # a stray dot past the margin, a figure's letter on a fill: nothing to say
             continue
         if hidden and hidden[-1].reason == reason:
             hidden[-1] = HiddenText(text=f"{hidden[-1].text} {run}", reason=reason)
@@ -485,32 +489,45 @@ _DIGIT = re.compile(r"\d")
 
 
 def _table_rows(tables: list[_Table], cells: list[list[list[str]]], number: int, continued: _OpenTable | None,
-                text: str) -> tuple[list[TableRow], _OpenTable | None, str]:
-    """The data rows of each table, and the text with each table's marker replaced by its row lines."""
+                text: str, box: tuple) -> tuple[list[TableRow], _OpenTable | None, str]:
+    """The data rows of each table, and the text with each table's marker replaced by its row lines.
+
+    A table that starts at the top of the page with as many columns as the one that ended at the foot of the
+    previous page continues it: same name, rows counted on, its repeated header dropped."""
     rows: list[TableRow] = []
+    height = box[3] - box[1]
+    opened = continued if continued is not None and continued.low else None
+    continued = None
     for t, table in enumerate(tables):
         grid = [[" ".join(value.split()) for value in row] for row in cells[t]]
         spans = [[cell is None for cell in row] for row in table.grid]
         keep = [i for i, row in enumerate(grid) if any(row)]
         grid, spans = [grid[i] for i in keep], [spans[i] for i in keep]
         marker = _TABLE_MARK.format(t)
-        if not grid:
-            text = text.replace(marker, "")
+        if sum(1 for row in grid if sum(1 for value in row if value) >= 2) < 2:
+            # A framed note or a figure's grid, not a table: its text goes back as lines.
+            lines = [" ".join(value for value in row if value) for row in grid]
+            text = text.replace(marker, "\n" + "\n".join(lines) + "\n")
             continue
         width = max(len(row) for row in grid)
         grid = [row + [""] * (width - len(row)) for row in grid]
         spans = [row + [False] * (width - len(row)) for row in spans]
+        caption = ""
+        while len(grid) > 2 and width >= 3 and sum(1 for value in grid[0] if value) == 1:
+            caption = caption or next(value for value in grid[0] if value)  # a title row across the table
+            grid, spans = grid[1:], spans[1:]
         name = ""
-        if t == 0 and continued is not None and width == len(continued.header) and _first_on_page(text, marker):
-            name, header, count = continued.name, continued.header, continued.rows
-            if [cell.lower() for cell in grid[0]] == [cell.lower() for cell in header]:
+        top = table.bbox[3] >= box[1] + 0.75 * height
+        if t == 0 and opened is not None and top and width == len(opened.header):
+            name, header, count = opened.name, opened.header, opened.rows
+            if [value.lower() for value in grid[0]] == [value.lower() for value in header]:
                 grid, spans = grid[1:], spans[1:]  # the header, repeated on this page
             elif _looks_like_header(grid[0]):
                 name = ""  # a new table with as many columns
         if not name:
             header, start = _header(grid, spans)
             grid, count = grid[start:], 0
-            name = _heading_before(text, marker) or f"table {t + 1} on page {number}"
+            name = _heading_before(text, marker) or caption or f"table {t + 1} on page {number}"
         lines = []
         for values in grid:
             count += 1
@@ -518,9 +535,7 @@ def _table_rows(tables: list[_Table], cells: list[list[list[str]]], number: int,
             rows.append(row)
             lines.append(row.text())
         text = text.replace(marker, "\n" + "\n".join(line for line in lines if line) + "\n")
-        continued = _OpenTable(name=name, header=header, rows=count)
-    if not tables and text.strip():
-        continued = None  # a page of prose ends the table
+        continued = _OpenTable(name=name, header=header, rows=count, low=table.bbox[1] <= box[1] + 0.25 * height)
     return rows, continued, _BLANK_LINES.sub("\n\n", text).strip()
 
 
@@ -548,12 +563,6 @@ def _fill_spans(row: list[str], spans: list[bool]) -> list[str]:
         last = last if spanned and not value else value
         filled.append(last)
     return filled
-
-
-def _first_on_page(text: str, marker: str) -> bool:
-    """The table comes before any prose on the page (a running header or page number aside)."""
-    before = [line for line in text.split(marker, 1)[0].splitlines() if line.strip()]
-    return len(" ".join(before).split()) <= 12
 
 
 def _heading_before(text: str, marker: str) -> str:
@@ -620,13 +629,16 @@ def _metadata(document, data: bytes) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
 
-def _is_prose(value: str) -> bool:
-    """Sentence-like: enough words, and not a list of keywords or a tool's name and version."""
+def _is_prose(key: str, value: str) -> bool:
+    """Sentence-like: enough words (twice as many for the short fields: a long title is still a title), most
+    of them lower-case words (a title is in title case, a tool's banner is names and versions), and not a list
+    of keywords."""
     words = value.split()
-    if len(words) < PROSE_WORDS:
+    if len(words) < PROSE_WORDS * (2 if key in _SHORT_FIELDS else 1):
         return False
+    lower = sum(1 for word in words if word.strip(".,;:!?()\"'").isalpha() and word[0].islower())
     separators = len(re.findall(r"[,;|]", value))
-    return separators < len(words) / 3
+    return lower >= len(words) / 2 and separators < len(words) / 3
 
 
 # ---- OCR --------------------------------------------------------------------------------------
@@ -653,7 +665,10 @@ def _ocr_engine():
 
             logging.getLogger("RapidOCR").setLevel(logging.ERROR)
             threads = ocr_threads()
-            _ENGINE = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, max_side_len=OCR_MAX_SIDE)
+            # No angle classifier: on our scans it turned upright lines upside down (claims read 12 of 30 with it,
+            # 30 of 30 without) and it costs time; pages scanned upside down are rare.
+            _ENGINE = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, max_side_len=OCR_MAX_SIDE,
+                               use_cls=False)
         return _ENGINE
 
 
