@@ -172,16 +172,18 @@ def docs_remove(
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Documents, chunks, pages, embedding model and index size on disk."""
+    """Documents, chunks, pages, embedding model and index size on disk; then, per document, its pages (or
+    rows, sections), chunks, OCR'd pages and warnings."""
     from assistant.console import print_status
     from index.store import StoreError
 
     assistant = core()
     try:
         stats = assistant.stats()
+        records = assistant.documents()
     except StoreError as exc:
         raise fail(str(exc)) from None
-    print_status(assistant.settings, stats, as_json)
+    print_status(assistant.settings, stats, as_json, records)
 
 
 @app.command("eval")

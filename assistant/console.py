@@ -78,9 +78,11 @@ def ingest_progress() -> Iterator[Any]:
 
 
 def result_dict(hit: ScoredChunk) -> dict[str, Any]:
+    from assistant.prompts import location_of
+
     chunk = hit.chunk
-    return {"source": chunk.source, "page": chunk.page, "chunk_id": chunk.id, "score": round(hit.score, 6),
-            "text": chunk.text}
+    return {"source": chunk.source, "page": chunk.page, "location": location_of(chunk), "flags": list(chunk.flags),
+            "chunk_id": chunk.id, "score": round(hit.score, 6), "text": chunk.text}
 
 
 def print_json(payload: Any) -> None:
@@ -89,16 +91,22 @@ def print_json(payload: Any) -> None:
 
 
 def print_results(query: str, hits: Sequence[ScoredChunk]) -> None:
-    """Ranked results: source and page, score, then the passage (shortened)."""
+    """Ranked results: source and location, score, then the passage (shortened)."""
+    from rich.markup import escape
+
+    from assistant.prompts import location_of
+
     if not hits:
         out.print(f"No results for: {query}", highlight=False)
         return
     out.print(f"[bold]Results for:[/bold] {query}", highlight=False)
     for rank, hit in enumerate(hits, start=1):
         text = " ".join(hit.chunk.text.split())
-        heading = f" · {hit.chunk.heading}" if hit.chunk.heading else ""
-        out.print(f"[bold]{rank}.[/bold] [cyan]{display_path(hit.chunk.source)}[/cyan] page {hit.chunk.page}"
-                  f"{heading}  [dim]score {hit.score:.3f}[/dim]", highlight=False)
+        where = location_of(hit.chunk)
+        heading = f" · {hit.chunk.heading}" if hit.chunk.heading and hit.chunk.heading not in where else ""
+        flags = f"  [yellow]({escape('; '.join(hit.chunk.flags))})[/yellow]" if hit.chunk.flags else ""
+        out.print(f"[bold]{rank}.[/bold] [cyan]{escape(display_path(hit.chunk.source))}[/cyan], {escape(where)}"
+                  f"{escape(heading)}  [dim]score {hit.score:.3f}[/dim]{flags}", highlight=False)
         out.print("   " + text[:320] + ("…" if len(text) > 320 else ""), highlight=False)
 
 
@@ -129,7 +137,18 @@ def print_documents(records: Sequence[Any], as_json: bool) -> None:
     out.print(table)
 
 
-def print_status(settings: Any, stats: Any, as_json: bool) -> None:
+def document_figures(record: Any) -> dict[str, Any]:
+    """What status shows of one document: pages (or rows, sections), chunks, OCR'd pages, warnings."""
+    report = record.report or {}
+    return {"path": record.path, "kind": record.kind, "status": record.status,
+            "pages": report.get("pages_in", record.pages), "pages_with_text": report.get("pages_text"),
+            "pages_ocr": report.get("pages_ocr", 0), "pages_empty": report.get("pages_empty", 0),
+            "rows": report.get("rows", 0), "sections": report.get("sections", 0), "chunks": record.chunks,
+            "hidden": report.get("hidden", 0), "warnings": report.get("warnings", []),
+            **({"parent": record.parent} if record.parent else {}), **{f"email_{k}": v for k, v in record.meta.items()}}
+
+
+def print_status(settings: Any, stats: Any, as_json: bool, records: Sequence[Any] = ()) -> None:
     payload = {
         "workspace": str(settings.workspace),
         "documents": stats.documents,
@@ -141,14 +160,33 @@ def print_status(settings: Any, stats: Any, as_json: bool) -> None:
         "engine": settings.engine,
         "generator": settings.generator_model if settings.engine == "embedded" else settings.http_url,
     }
+    files = [document_figures(record) for record in records]
     if as_json:
-        print_json(payload)
+        print_json({**payload, "files": files})
         return
     table = Table(show_header=False, title="Underwriter Assistant")
     for key, value in payload.items():
         shown = human_bytes(value) if key == "index_bytes" else str(value)
         table.add_row(key.replace("_", " "), shown)
     out.print(table)
+    if not files:
+        return
+    from rich.markup import escape
+
+    listing = Table(title=f"{len(files)} documents")
+    for column in ("document", "kind", "pages", "rows", "sections", "chunks", "OCR'd", "status", "warnings"):
+        listing.add_column(column, overflow="fold", justify="right" if column in
+                           ("pages", "rows", "sections", "chunks", "OCR'd") else "left")
+    for item in files:
+        pages = str(item["pages"]) + (f" ({item['pages_empty']} empty)" if item["pages_empty"] else "")
+        warnings = "; ".join(item["warnings"])
+        if item["hidden"]:
+            warnings = "; ".join(filter(None, [warnings, f"{item['hidden']} hidden text"]))
+        subject = f"\n[dim]{escape(item['email_subject'])}[/dim]" if item.get("email_subject") else ""
+        listing.add_row(escape(display_path(item["path"])) + subject, item["kind"], pages, str(item["rows"] or ""),
+                        str(item["sections"] or ""), str(item["chunks"]), str(item["pages_ocr"] or ""),
+                        item["status"], escape(warnings))
+    out.print(listing)
 
 
 # ---- eval -------------------------------------------------------------------------------------

@@ -235,8 +235,9 @@ class Piece:
 
 
 def pieces_of(chunks: Sequence[Chunk]) -> list[Piece]:
-    """The chunks' text with every overlap counted once: each chunk loses the tail its successor repeats."""
-    ordered = sorted(chunks, key=Chunk.sort_key)
+    """The chunks' text with every overlap counted once: each chunk loses the tail its successor repeats.
+    Flagged chunks (hidden text, planted instructions: `Chunk.flags`) are not the document's visible text."""
+    ordered = sorted((chunk for chunk in chunks if not chunk.flags), key=Chunk.sort_key)
     pieces: list[Piece] = []
     joiner = "\n"
     for index, chunk in enumerate(ordered):

@@ -156,3 +156,46 @@ def write_xls(sheets: dict[str, list[list[object]]]) -> bytes:
     workbook = bof_globals + codepage + fonts + xfs + boundsheets + _record(0x000A, b"")
     workbook += b"".join(body for _, body in sheet_streams)
     return write_cfb({"Workbook": workbook.ljust(CUTOFF, b"\0")})
+
+
+# ---- an Outlook message (.msg) ---------------------------------------------------------------------------
+
+
+def _prop(tag: int, kind: int, value: bytes) -> bytes:
+    """A fixed-size property entry of a properties stream: type, id, flags (readable, writable), value."""
+    return struct.pack("<HHI", kind, tag, 6) + value.ljust(8, b"\0")
+
+
+def _string(text: str) -> bytes:
+    return text.encode("utf-16-le")
+
+
+def write_msg(subject: str, sender: str, body: str, attachments: list[tuple[str, bytes]], *,
+              date: tuple[int, ...] = (2024, 10, 15, 9, 30)) -> bytes:
+    """An IPM.Note with Unicode string properties and attachments by value (MS-OXMSG 2.2)."""
+    import datetime as dt
+
+    when = dt.datetime(*date, tzinfo=dt.UTC)
+    filetime = int((when - dt.datetime(1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 10_000_000)
+    header = struct.pack("<8sIIII8s", b"\0" * 8, 0, len(attachments), 0, len(attachments), b"\0" * 8)
+    properties = header + _prop(0x0039, 0x0040, struct.pack("<Q", filetime)) + \
+        _prop(0x0E06, 0x0040, struct.pack("<Q", filetime))
+    tree: dict = {
+        "__properties_version1.0": properties,
+        "__substg1.0_001A001F": _string("IPM.Note"),
+        "__substg1.0_0037001F": _string(subject),
+        "__substg1.0_0C1A001F": _string(sender),
+        "__substg1.0_0E04001F": _string("Underwriting Desk"),
+        "__substg1.0_1000001F": _string(body),
+        "__nameid_version1.0": {"__substg1.0_00020102": b"", "__substg1.0_00030102": b"",
+                                "__substg1.0_00040102": b""},
+    }
+    for number, (name, data) in enumerate(attachments):
+        tree[f"__attach_version1.0_#{number:08X}"] = {
+            "__properties_version1.0": b"\0" * 8 + _prop(0x3705, 0x0003, struct.pack("<I", 1))
+            + _prop(0x0E20, 0x0003, struct.pack("<I", len(data))),
+            "__substg1.0_3707001F": _string(name),
+            "__substg1.0_3001001F": _string(name),
+            "__substg1.0_37010102": data,
+        }
+    return write_cfb(tree)
