@@ -220,7 +220,13 @@ def test_page_labels_when_they_differ() -> None:
     writer.write(out)
     _, pages, _ = parse_pdf(out.getvalue())
     assert [page.label for page in pages] == ["i", "ii", "A-1", "A-2", "A-3"]
-    _, plain, _ = parse_pdf(text_pdf(["one", "two"]))
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(text_pdf(["one", "two"]))).pages:
+        writer.add_page(page)
+    writer.set_page_label(0, 1, style="/D")  # labels "1", "2": the same as the numbers
+    out = io.BytesIO()
+    writer.write(out)
+    _, plain, _ = parse_pdf(out.getvalue())
     assert [page.label for page in plain] == ["", ""]
 
 
