@@ -150,10 +150,11 @@ class Chunker:
             blocks.append(_Block("\n".join(lead), tuple(name for _, name in levels), paragraph + 1))
         if not structured:  # PDFs and sheets: sections do not split chunks
             blocks = [replace(block, section=()) for block in blocks]
-        return self._leads(blocks), tuple(name for _, name in levels)
+        return (blocks if structured else self._leads(blocks)), tuple(name for _, name in levels)
 
     def _leads(self, blocks: list[_Block]) -> list[_Block]:
-        """A short text just before a table (its title, a note) opens the table's first row, not a chunk."""
+        """PDFs and sheets: a short text just before a table (its title, a note) opens the table's first row
+        rather than making a chunk of its own (a document with headings keeps its paragraphs apart)."""
         merged: list[_Block] = []
         for block in blocks:
             previous = merged[-1] if merged else None

@@ -393,7 +393,8 @@ def _html_hidden_reason(tag: object) -> str:
     style = attrs.get("style") or ""
     match = _HIDDEN_STYLE.search(style)
     if match:
-        return f"hidden element (style {' '.join(match.group(0).rstrip(';!').split())})"
+        rule = re.sub(r"\s*:\s*", ":", match.group(0).rstrip(";! ").lower())
+        return f"hidden element (style {rule})"
     if str(attrs.get("aria-hidden", "")).lower() == "true":
         return "hidden element (aria-hidden)"
     return ""
