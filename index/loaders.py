@@ -20,7 +20,6 @@ from index.types import HiddenText, LoadedDocument, Page, TableRow
 SUPPORTED_SUFFIXES = {
     ".pdf": "pdf",
     ".docx": "docx",
-    ".doc": "doc",
     ".md": "md",
     ".markdown": "md",
     ".txt": "txt",
@@ -33,6 +32,8 @@ SUPPORTED_SUFFIXES = {
     ".eml": "eml",
     ".msg": "msg",
 }
+# Read by no loader, but known: such a file gets one line saying what to do (not "unsupported").
+ADVISED_SUFFIXES = {".doc": "doc"}
 MESSAGE_KINDS = {"eml", "msg"}  # their attachments are documents of their own (see `index.messages`)
 
 
@@ -51,7 +52,8 @@ class NoText(LoadError):
 
 def kind_of(path: Path) -> str | None:
     """The loader kind for a path by its extension, or None when unsupported."""
-    return SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    return SUPPORTED_SUFFIXES.get(suffix) or ADVISED_SUFFIXES.get(suffix)
 
 
 def check_file(path: Path, max_bytes: int) -> os.stat_result:
