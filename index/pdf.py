@@ -127,10 +127,12 @@ def _read_page(document, index: int, finder: _TableFinder, continued: _OpenTable
         textpage = page.get_textpage()
         try:
             tables = finder.tables(index, page.get_height()) if scan.paths >= MIN_TABLE_PATHS else []
-            if tables or scan.reasons or scan.partly_off:
+            read = _read_chars(textpage, scan.reasons, box, tables) if tables or scan.reasons or scan.partly_off \
+                else _CharRead(text=textpage.get_text_range(), hidden=[], cells=[])
+            kept = [t for t in range(len(tables)) if _is_table(read, t)]
+            if len(kept) < len(tables):  # read again, the false tables' text in its place as text
+                tables = [tables[t] for t in kept]
                 read = _read_chars(textpage, scan.reasons, box, tables)
-            else:
-                read = _CharRead(text=textpage.get_text_range(), hidden=[], cells=[])
         finally:
             textpage.close()
         text = _clean(read.text)
@@ -360,6 +362,23 @@ class _CharRead:
     text: str
     hidden: list[HiddenText]
     cells: list[list[list[str]]]  # per table, per row, per column: the cell's text
+    lines: list[set[int]] = field(default_factory=list)  # per table: the heights (pt) its characters stand at
+    cut: list[int] = field(default_factory=list)  # per table: characters a cell's edge runs through
+    chars: list[int] = field(default_factory=list)  # per table: characters in its cells
+
+
+def _is_table(read: _CharRead, t: int) -> bool:
+    """A grid pdfplumber found is read as a table only when it holds the text the way a table does: at least
+    two rows of two values, no more than three text lines per row on average (else the rulings are stripes
+    or column bars and the rows run together), and cell edges that do not cut through characters."""
+    grid = read.cells[t]
+    full_rows = sum(1 for row in grid if sum(1 for value in row if value.strip()) >= 2)
+    if full_rows < 2:
+        return False
+    rows = sum(1 for row in grid if any(value.strip() for value in row))
+    if len(read.lines[t]) > 3 * rows:
+        return False
+    return read.cut[t] <= 0.02 * max(read.chars[t], 1)
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -374,8 +393,12 @@ def _read_chars(textpage, reasons: dict[int, str], box: tuple, tables: list[_Tab
     visible: list[str] = []
     runs: list[list[str]] = []  # [reason, text]
     cells = [[["" for _ in row] for row in table.grid] for table in tables]
+    lines: list[set[int]] = [set() for _ in tables]
+    cut = [0] * len(tables)
+    counted = [0] * len(tables)
     placed: set[int] = set()
     left, bottom, right, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     last = "visible"  # where the previous real character went, for the generated spaces and breaks after it
     last_cell: tuple[int, int, int] | None = None
     for i in range(textpage.count_chars()):
@@ -400,6 +423,12 @@ def _read_chars(textpage, reasons: dict[int, str], box: tuple, tables: list[_Tab
                 where = _cell_at(tables, x, y)
                 if where is not None:
                     t, r, c = where
+                    edge = tables[t].grid[r][c]
+                    counted[t] += 1
+                    raw.FPDFText_GetCharOrigin(textpage, i, origin_x, origin_y)
+                    lines[t].add(round(origin_y.value / 2))  # the baseline, in 2-pt steps
+                    if edge is not None and (left.value < edge[0] - 1 or right.value > edge[2] + 1):
+                        cut[t] += 1
                     if t not in placed:
                         placed.add(t)
                         visible.append(_TABLE_MARK.format(t))
@@ -427,7 +456,7 @@ def _read_chars(textpage, reasons: dict[int, str], box: tuple, tables: list[_Tab
             hidden[-1] = HiddenText(text=f"{hidden[-1].text} {run}", reason=reason)
         else:
             hidden.append(HiddenText(text=run, reason=reason))
-    return _CharRead(text=text, hidden=hidden, cells=cells)
+    return _CharRead(text=text, hidden=hidden, cells=cells, lines=lines, cut=cut, chars=counted)
 
 
 def _cell_at(tables: list[_Table], x: float, y: float) -> tuple[int, int, int] | None:
@@ -504,10 +533,8 @@ def _table_rows(tables: list[_Table], cells: list[list[list[str]]], number: int,
         keep = [i for i, row in enumerate(grid) if any(row)]
         grid, spans = [grid[i] for i in keep], [spans[i] for i in keep]
         marker = _TABLE_MARK.format(t)
-        if sum(1 for row in grid if sum(1 for value in row if value) >= 2) < 2:
-            # A framed note or a figure's grid, not a table: its text goes back as lines.
-            lines = [" ".join(value for value in row if value) for row in grid]
-            text = text.replace(marker, "\n" + "\n".join(lines) + "\n")
+        if not grid:
+            text = text.replace(marker, "")
             continue
         width = max(len(row) for row in grid)
         grid = [row + [""] * (width - len(row)) for row in grid]
