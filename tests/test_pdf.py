@@ -319,3 +319,28 @@ def test_ocr_spaces_restored_from_piece_boxes() -> None:
     boxes = [piece(left, left + 12) for left in lefts]
     line = [[[0, 0], [110, 0], [110, 40], [0, 40]], "thecity.", 0.9, boxes, pieces, [0.9] * len(pieces)]
     assert ocr_lines([line])[0] == "the city."
+
+
+def test_grid_whose_rows_run_together_stays_text() -> None:
+    """Rulings every five lines (as in the FBI's NICS report): pdfplumber's cells hold five rows each, which
+    would run five states into one "row"; the page keeps its text lines instead."""
+    from fpdf import FPDF
+
+    states = ["Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
+              "Florida", "Georgia"]
+    pdf = FPDF(format="letter")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    top, step = 40, 6
+    for i, state in enumerate(states):
+        pdf.text(x=22, y=top + 5 + i * step, text=state)
+        pdf.text(x=82, y=top + 5 + i * step, text=f"{(i + 1) * 1234:,}")
+    for row in range(3):
+        pdf.line(20, top + row * 5 * step, 140, top + row * 5 * step)
+    for x in (20, 80, 140):
+        pdf.line(x, top, x, top + 10 * step)
+    _, pages, _ = parse_pdf(bytes(pdf.output()))
+    assert pages[0].rows == ()
+    lines = pages[0].text.splitlines()
+    assert "Alabama 1,234" in lines or ("Alabama" in lines and "1,234" in lines)
+    assert all(state in pages[0].text for state in states)
