@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -528,12 +528,30 @@ class Store:
         return {row[0]: self._chunk(row) for row in rows}
 
     def chunks_of(self, path: str) -> list[Chunk]:
+        """A document's chunks in order, each with its table rows."""
         rows = self.db.execute(self._CHUNK_SELECT + "WHERE d.path = ? ORDER BY c.page, c.position", (path,))
-        return [self._chunk(row) for row in rows.fetchall()]
+        table = self._table_rows("WHERE d.path = ?", (path,))
+        return [self._with_rows(self._chunk(row), table) for row in rows.fetchall()]
 
     def all_chunks(self) -> list[Chunk]:
+        """Every chunk, by document, each with its table rows."""
         rows = self.db.execute(self._CHUNK_SELECT + "ORDER BY d.path, c.page, c.position").fetchall()
-        return [self._chunk(row) for row in rows]
+        table = self._table_rows("", ())
+        return [self._with_rows(self._chunk(row), table) for row in rows]
+
+    def _table_rows(self, where: str, params: tuple[Any, ...]) -> dict[int, list[TableRow]]:
+        found: dict[int, list[TableRow]] = {}
+        for chunk, name, number, cells in self.db.execute(
+                "SELECT r.chunk_id, r.table_name, r.row_number, r.cells FROM table_rows r "
+                f"JOIN documents d ON d.id = r.document_id {where} ORDER BY r.chunk_id, r.position", params):
+            found.setdefault(chunk, []).append(
+                TableRow(name, number, tuple((str(k), str(v)) for k, v in json.loads(cells))))
+        return found
+
+    @staticmethod
+    def _with_rows(chunk: Chunk, table: dict[int, list[TableRow]]) -> Chunk:
+        rows = table.get(chunk.id)
+        return replace(chunk, rows=tuple(rows)) if rows else chunk
 
     def bm25(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         """(chunk id, score) by FTS5 BM25, best first; higher score is better. With `scope`, its chunks only
