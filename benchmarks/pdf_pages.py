@@ -50,12 +50,18 @@ def overlap(first: str, second: str) -> float:
 
 
 def find_pdfs(sources: list[Path]) -> list[Path]:
-    found = []
+    """The PDFs under the sources, each content once."""
+    import hashlib
+
+    found, seen = [], set()
     for source in sources:
-        if source.is_dir():
-            found += sorted(path for path in source.rglob("*") if path.suffix.lower() == ".pdf" and path.is_file())
-        elif source.is_file():
-            found.append(source)
+        paths = sorted(path for path in source.rglob("*") if path.suffix.lower() == ".pdf" and path.is_file()) \
+            if source.is_dir() else [source] if source.is_file() else []
+        for path in paths:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest not in seen:
+                seen.add(digest)
+                found.append(path)
     return found
 
 

@@ -127,7 +127,9 @@ def _read_page(document, index: int, finder: _TableFinder, continued: _OpenTable
         scan = _scan(page, box)
         textpage = page.get_textpage()
         try:
-            tables = finder.tables(index, page.get_height()) if scan.paths >= MIN_TABLE_PATHS else []
+            # pdfplumber turns a rotated page's coordinates, PDFium's characters stay put: no tables there yet.
+            ruled = scan.paths >= MIN_TABLE_PATHS and page.get_rotation() == 0
+            tables = finder.tables(index, page.get_height()) if ruled else []
             read = _read_chars(textpage, scan.reasons, box, tables) if tables or scan.reasons or scan.partly_off \
                 else _CharRead(text=textpage.get_text_range(), hidden=[], cells=[])
             kept = [t for t in range(len(tables)) if _is_table(read, t)]
