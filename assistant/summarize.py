@@ -103,6 +103,7 @@ class Item:
     window: int = 0  # which window of the document it was found in
     position: int = 0  # order of its sentence within the window
     parts: dict[str, str] = field(default_factory=dict)  # named groups of the field's pattern
+    location: str = ""  # where the quote sits, finer than the page ("§ 4 Protection, ¶ 2", "rows 2-9")
 
 
 @dataclass
@@ -232,6 +233,21 @@ class Piece:
     page: int
     text: str
     joiner: str = "\n"  # how it attaches to the piece before it on the same page ("" after a cut overlap)
+
+
+def locate_items(summary: DocumentSummary, chunks: Sequence[Chunk]) -> None:
+    """Give each statement the location of the chunk its quote comes from (on its page), for the report."""
+    from assistant.prompts import location_of
+
+    visible = [chunk for chunk in chunks if not chunk.flags]
+    flat = {chunk.id: " ".join(chunk.text.split()).lower() for chunk in visible}
+    for result in summary.fields.values():
+        for item in result.items:
+            quote = " ".join(item.quote.split()).lower()[:80]
+            found = next((chunk for chunk in visible if chunk.page == item.page and quote and quote in flat[chunk.id]),
+                         None)
+            if found is not None:
+                item.location = location_of(found)
 
 
 def pieces_of(chunks: Sequence[Chunk]) -> list[Piece]:
@@ -670,6 +686,7 @@ class Summarizer:
         if not chunks:
             raise SummarizeError("no text to summarize (the document has no chunks in the index)")
         summary = self.summarize_document(job, chunks, emit=emit)
+        locate_items(summary, chunks)
         self.store.save(key, summary)
         return summary
 
