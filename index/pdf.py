@@ -35,7 +35,6 @@ OCR_DET_SIDE = 1280  # text lines are found on a copy this size (same lines as a
 OCR_MAX_SIDE = 2400  # ~218 dpi on letter; at the recogniser's default of 2000 words ran together ("inBuilding")
 LOW_OCR_CONFIDENCE = 0.8  # mean recogniser score under which the user is warned
 TINY_TEXT_PT = 2.0  # text smaller than this is not read by anyone
-MIN_TABLE_PATHS = 4  # pages with fewer vector paths than this have no ruled table: pdfplumber is not asked
 PROSE_WORDS = 6  # a metadata field with at least this many words (and not a list) is prose
 _SHORT_FIELDS = {"Title", "Author", "Creator", "Producer"}
 _COLOUR_TOLERANCE = 24  # 0..255 per channel: text this close to its background's colour is not seen
@@ -128,7 +127,7 @@ def _read_page(document, index: int, finder: _TableFinder, continued: _OpenTable
         textpage = page.get_textpage()
         try:
             # pdfplumber turns a rotated page's coordinates, PDFium's characters stay put: no tables there yet.
-            ruled = scan.paths >= MIN_TABLE_PATHS and page.get_rotation() == 0
+            ruled = scan.may_hold_table() and page.get_rotation() == 0
             tables = finder.tables(index, page.get_height()) if ruled else []
             read = _read_chars(textpage, scan.reasons, box, tables) if tables or scan.reasons or scan.partly_off \
                 else _CharRead(text=textpage.get_text_range(), hidden=[], cells=[])
@@ -181,6 +180,12 @@ def _clean(text: str) -> str:
 @dataclass
 class _Scan:
     paths: int = 0  # vector paths (rulings, boxes, drawings)
+    across: int = 0  # horizontal edges a table could be drawn with (rules, and box sides)
+    down: int = 0  # vertical edges
+
+    def may_hold_table(self) -> bool:
+        """Enough rulings both ways for a ruled table: pdfplumber (tens of ms a page) is asked only then."""
+        return self.across >= 3 and self.down >= 3
     image_cover: float = 0.0  # share of the page covered by images
     reasons: dict[int, str] = field(default_factory=dict)  # text object address -> why nobody sees it
     partly_off: bool = False  # some text object reaches past the page's edge
@@ -203,6 +208,8 @@ def _scan(page, box: tuple[float, float, float, float]) -> _Scan:
     scan = _Scan()
     page_area = max((box[2] - box[0]) * (box[3] - box[1]), 1.0)
     backgrounds: list[tuple[tuple[float, float, float, float], tuple[int, int, int] | None]] = []
+    colours: set[tuple[int, int, int]] = set()
+    seen: dict[tuple, bool] = {}
     image_area = 0.0
     for obj, matrix in _objects(page.raw, raw):
         kind = raw.FPDFPageObj_GetType(obj)
@@ -211,16 +218,26 @@ def _scan(page, box: tuple[float, float, float, float]) -> _Scan:
             continue
         if kind == raw.FPDF_PAGEOBJ_PATH:
             scan.paths += 1
+            width, tall = bounds[2] - bounds[0], bounds[3] - bounds[1]
+            if tall <= 3 and width >= 15:
+                scan.across += 1
+            elif width <= 3 and tall >= 8:
+                scan.down += 1
+            elif width >= 15 and tall >= 8:  # a box, or a whole grid drawn as one path
+                sides = max(2, raw.FPDFPath_CountSegments(obj) // 2)
+                scan.across += sides
+                scan.down += sides
             fill = _filled_colour(obj, raw)
             if fill is not None:
                 backgrounds.append((bounds, fill))
+                colours.add(fill)
         elif kind == raw.FPDF_PAGEOBJ_IMAGE:
             clipped = _intersection(bounds, box)
             if clipped:
                 image_area += (clipped[2] - clipped[0]) * (clipped[3] - clipped[1])
                 backgrounds.append((clipped, None))
         elif kind == raw.FPDF_PAGEOBJ_TEXT:
-            reason = _text_reason(obj, matrix, bounds, box, backgrounds, raw)
+            reason = _text_reason(obj, matrix, bounds, box, backgrounds, colours, seen, raw)
             if reason == "partly off":
                 scan.partly_off = True
             elif reason:
@@ -299,16 +316,18 @@ def _filled_colour(path, raw) -> tuple[int, int, int] | None:
     return colour[:3]
 
 
-def _text_reason(obj, matrix: tuple, bounds: tuple, box: tuple, backgrounds: list, raw) -> str:
-    """Why nobody sees this text object ("" when they do; "partly off" when only some of it is off the page)."""
+def _text_reason(obj, matrix: tuple, bounds: tuple, box: tuple, backgrounds: list, colours: set, seen: dict,
+                 raw) -> str:
+    """Why nobody sees this text object ("" when they do; "partly off" when only some of it is off the page).
+    `colours` holds the fill colours drawn so far: the shapes under the text are looked up only when one of
+    them (or the white page) could match the text's colour."""
     if _intersection(bounds, box) is None:
         return "off the page"
     centre = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
-    under = _background(centre, backgrounds)
     mode = raw.FPDFTextObj_GetTextRenderMode(obj)
     if mode == raw.FPDF_TEXTRENDERMODE_INVISIBLE:
         # Invisible text over a scan is the scan's OCR layer; with no image beneath, it is planted.
-        return "" if under == "image" else "invisible text"
+        return "" if _background(centre, backgrounds) == "image" else "invisible text"
     size = _font_size(obj, matrix, raw)
     if size is not None and 0 < size < TINY_TEXT_PT:
         return f"text under {TINY_TEXT_PT:g} pt"
@@ -318,14 +337,27 @@ def _text_reason(obj, matrix: tuple, bounds: tuple, box: tuple, backgrounds: lis
     if colour is not None and fills:
         if colour[3] == 0:
             return "transparent text"
-        if under != "image":
-            background = under or (255, 255, 255)
-            if max(abs(colour[i] - background[i]) for i in range(3)) <= _COLOUR_TOLERANCE:
-                return "white text" if min(background) >= 255 - _COLOUR_TOLERANCE else "text in its background's colour"
+        rgb = colour[:3]
+        key = (rgb, len(colours))  # most text is one colour: compare it with the fills once per new fill
+        if key not in seen:
+            seen[key] = _near(rgb, _WHITE) or any(_near(rgb, other) for other in colours)
+        if seen[key]:
+            under = _background(centre, backgrounds)
+            if under != "image":
+                background = under or _WHITE
+                if _near(rgb, background):
+                    return "white text" if _near(background, _WHITE) else "text in its background's colour"
     inside = _intersection(bounds, box)
     if inside != bounds and inside is not None:
         return "partly off"
     return ""
+
+
+_WHITE = (255, 255, 255)
+
+
+def _near(first: tuple, second: tuple) -> bool:
+    return max(abs(first[i] - second[i]) for i in range(3)) <= _COLOUR_TOLERANCE
 
 
 def _background(point: tuple[float, float], backgrounds: list) -> tuple[int, int, int] | str | None:
@@ -660,12 +692,14 @@ def _metadata(document, data: bytes) -> dict[str, str]:
 
 
 def _is_prose(key: str, value: str) -> bool:
-    """Sentence-like: enough words (twice as many for the short fields: a long title is still a title), most
-    of them lower-case words (a title is in title case, a tool's banner is names and versions), and not a list
-    of keywords."""
+    """Sentence-like: enough words (twice as many, and a full stop, for the short fields: a long title is still
+    a title), most of them lower-case words (a title is in title case, a tool's banner is names and versions),
+    and not a list of keywords."""
     words = value.split()
     if len(words) < PROSE_WORDS * (2 if key in _SHORT_FIELDS else 1):
         return False
+    if key in _SHORT_FIELDS and not re.search(r"[.!?](\s|$)", value):
+        return False  # a long title without a sentence in it ("Procès-verbal de la séance du 20 juin 2023")
     lower = sum(1 for word in words if word.strip(".,;:!?()\"'").isalpha() and word[0].islower())
     separators = len(re.findall(r"[,;|]", value))
     return lower >= len(words) / 2 and separators < len(words) / 3
