@@ -187,7 +187,28 @@ class Chunker:
         text = "\n\n".join(block.text for block in group) if not rows else "\n".join(b.text for b in group)
         if rows or len(group) > 1 or self._tokens(text) <= self.chunk_size:
             return [(text.strip(), rows)] if text.strip() else []
+        if group[0].section:  # a long list or block of a document with headings: cut between its lines first
+            return [(piece, ()) for piece in self._by_lines(text)]
         return [(piece.strip(), ()) for piece in self._splitter.split_text(text) if piece.strip()]
+
+    def _by_lines(self, text: str) -> list[str]:
+        """Lines packed up to the size; a line longer than that alone is cut by sentences."""
+        pieces: list[str] = []
+        current: list[str] = []
+        size = 0
+        for line in text.splitlines():
+            tokens = self._tokens(line) + 1
+            if current and size + tokens > self.chunk_size:
+                pieces.append("\n".join(current))
+                current, size = [], 0
+            if tokens > self.chunk_size:
+                pieces += [piece.strip() for piece in self._splitter.split_text(line) if piece.strip()]
+                continue
+            current.append(line)
+            size += tokens
+        if current:
+            pieces.append("\n".join(current))
+        return [piece for piece in pieces if piece.strip()]
 
 
 _MD_MARKS = re.compile(r"^#{1,6}\s+|\s+#+\s*$")

@@ -125,6 +125,13 @@ def test_markdown_and_text_heading_paths(tmp_path: Path, chunker) -> None:
                   "No sawmills.\n\nNo pellet plants.\n")
     chunks = chunks_of(md, chunker)
     assert _by_text(chunks, "No pellet plants").location == "§ Appetite > Exclusions > Woodworking, ¶ 1-2"
+    items = [f"* Form CP 04 {10 + i}. Endorsement for location {i} at Node.js Plaza, v{i}.2" for i in range(60)]
+    long = tmp_path / "forms.md"
+    long.write_text("# Forms\n\n## Endorsements\n\n" + "\n".join(items) + "\n")
+    pieces = chunks_of(long, chunker)
+    assert len(pieces) > 1 and all(c.location == "§ Forms > Endorsements, ¶ 1" for c in pieces)
+    lines = [line for c in pieces for line in c.text.splitlines() if line.startswith("*")]
+    assert lines == items  # a long list is cut between its items, never inside one
     txt = tmp_path / "notes.txt"
     txt.write_text("Broker Call Notes\n\nThe insured wants higher limits.\f2. Follow Up\nSend the wind form.\n")
     chunks = chunks_of(txt, chunker)
