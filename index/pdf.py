@@ -578,6 +578,13 @@ def _table_rows(tables: list[_Table], cells: list[list[list[str]]], number: int,
         while len(grid) > 2 and width >= 3 and sum(1 for value in grid[0] if value) == 1:
             caption = caption or next(value for value in grid[0] if value)  # a title row across the table
             grid, spans = grid[1:], spans[1:]
+        if width == 2 and _is_key_value(grid):
+            name = _heading_before(text, marker) or caption or f"table {t + 1} on page {number}"
+            found = [TableRow(table=name, number=i, cells=((key, value),)) for i, (key, value) in
+                     enumerate(grid, start=1)]
+            rows += found
+            text = text.replace(marker, "\n" + "\n".join(row.text() for row in found) + "\n")
+            continue
         name = ""
         top = table.bbox[3] >= box[1] + 0.75 * height
         if t == 0 and opened is not None and top and width == len(opened.header):
@@ -599,6 +606,13 @@ def _table_rows(tables: list[_Table], cells: list[list[list[str]]], number: int,
         text = text.replace(marker, "\n" + "\n".join(line for line in lines if line) + "\n")
         continued = _OpenTable(name=name, header=header, rows=count, low=table.bbox[1] <= box[1] + 0.25 * height)
     return rows, continued, _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _is_key_value(grid: list[list[str]]) -> bool:
+    """Two columns whose left cells are all labels ("Named insured", "Valuation date:"): each row is a field and
+    its value, not data under a header row."""
+    keys = [row[0] for row in grid]
+    return len(grid) >= 2 and all(key and len(key.split()) <= 6 and not _DIGIT.search(key) for key in keys)
 
 
 def _looks_like_header(row: list[str]) -> bool:

@@ -345,3 +345,22 @@ def test_grid_whose_rows_run_together_stays_text() -> None:
     lines = pages[0].text.splitlines()
     assert "Alabama 1,234" in lines or ("Alabama" in lines and "1,234" in lines)
     assert all(state in pages[0].text for state in states)
+
+
+def test_two_column_fields_are_read_as_field_and_value() -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    with pdf.table(col_widths=(40, 120), first_row_as_headings=False) as table:
+        for key, value in (("Report", "Commercial Property Loss Run - all claims"),
+                           ("Named insured", "Harbor Foods Distribution LLC, 2150 Wharf Road"),
+                           ("Valuation date", "09/30/2024")):
+            table.row((key, value))
+    _, pages, _ = parse_pdf(bytes(pdf.output()))
+    assert [row.cells for row in pages[0].rows] == [
+        (("Report", "Commercial Property Loss Run - all claims"),),
+        (("Named insured", "Harbor Foods Distribution LLC, 2150 Wharf Road"),),
+        (("Valuation date", "09/30/2024"),)]
+    assert "Valuation date 09/30/2024" in pages[0].text.splitlines()
