@@ -206,7 +206,8 @@ def docs_remove(
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Documents, chunks, pages, embedding model and index size on disk."""
+    """Documents, chunks, pages, embedding model and index size on disk; then, per document, its pages (or
+    rows, sections), chunks, OCR'd pages and warnings."""
     from assistant.console import print_status
     from index.store import StoreError
 
@@ -214,9 +215,10 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     try:
         stats = assistant.stats()
         flagged = assistant.flagged()
+        records = assistant.documents()
     except StoreError as exc:
         raise fail(str(exc)) from None
-    print_status(assistant.settings, stats, as_json, flagged)
+    print_status(assistant.settings, stats, as_json, records, flagged)
 
 
 @app.command("eval")

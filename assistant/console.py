@@ -80,9 +80,11 @@ def ingest_progress() -> Iterator[Any]:
 
 
 def result_dict(hit: ScoredChunk) -> dict[str, Any]:
+    from assistant.prompts import location_of
+
     chunk = hit.chunk
-    return {"source": chunk.source, "page": chunk.page, "chunk_id": chunk.id, "score": round(hit.score, 6),
-            "text": chunk.text, "flags": list(chunk.flags)}
+    return {"source": chunk.source, "page": chunk.page, "location": location_of(chunk), "flags": list(chunk.flags),
+            "chunk_id": chunk.id, "score": round(hit.score, 6), "text": chunk.text}
 
 
 def print_json(payload: Any) -> None:
@@ -91,16 +93,21 @@ def print_json(payload: Any) -> None:
 
 
 def print_results(query: str, hits: Sequence[ScoredChunk]) -> None:
-    """Ranked results: source and page, score, then the passage (shortened)."""
+    """Ranked results: source and location, score, then the passage (shortened)."""
+    from rich.markup import escape
+
+    from assistant.prompts import location_of
+
     if not hits:
         out.print(f"No results for: {query}", highlight=False)
         return
     out.print(f"[bold]Results for:[/bold] {query}", highlight=False)
     for rank, hit in enumerate(hits, start=1):
         text = " ".join(hit.chunk.text.split())
-        heading = f" · {hit.chunk.heading}" if hit.chunk.heading else ""
-        out.print(f"[bold]{rank}.[/bold] [cyan]{display_path(hit.chunk.source)}[/cyan] page {hit.chunk.page}"
-                  f"{heading}  [dim]score {hit.score:.3f}[/dim]", highlight=False)
+        where = location_of(hit.chunk)
+        heading = f" · {hit.chunk.heading}" if hit.chunk.heading and hit.chunk.heading not in where else ""
+        out.print(f"[bold]{rank}.[/bold] [cyan]{escape(display_path(hit.chunk.source))}[/cyan], {escape(where)}"
+                  f"{escape(heading)}  [dim]score {hit.score:.3f}[/dim]", highlight=False)
         if hit.chunk.flags:
             out.print(f"   [red]⚠ flagged: {escape(describe(hit.chunk.flags))}; never used as evidence[/red]",
                       highlight=False)
@@ -134,9 +141,21 @@ def print_documents(records: Sequence[Any], as_json: bool) -> None:
     out.print(table)
 
 
-def print_status(settings: Any, stats: Any, as_json: bool, flagged: dict[str, list[Any]] | None = None) -> None:
-    """The workspace in a table; documents holding flagged passages (planted instructions, hidden text)
-    listed after it, one line each."""
+def document_figures(record: Any) -> dict[str, Any]:
+    """What status shows of one document: pages (or rows, sections), chunks, OCR'd pages, warnings."""
+    report = record.report or {}
+    return {"path": record.path, "kind": record.kind, "status": record.status,
+            "pages": report.get("pages_in", record.pages), "pages_with_text": report.get("pages_text"),
+            "pages_ocr": report.get("pages_ocr", 0), "pages_empty": report.get("pages_empty", 0),
+            "rows": report.get("rows", 0), "sections": report.get("sections", 0), "chunks": record.chunks,
+            "hidden": report.get("hidden", 0), "warnings": report.get("warnings", []),
+            **({"parent": record.parent} if record.parent else {}), **{f"email_{k}": v for k, v in record.meta.items()}}
+
+
+def print_status(settings: Any, stats: Any, as_json: bool, records: Sequence[Any] = (),
+                 flagged: dict[str, list[Any]] | None = None) -> None:
+    """The workspace in a table, then every document (pages, rows, sections, chunks, OCR'd pages, warnings),
+    then the documents holding flagged passages (planted instructions, hidden text), one line each."""
     flagged = flagged or {}
     payload = {
         "workspace": str(settings.workspace),
@@ -149,10 +168,11 @@ def print_status(settings: Any, stats: Any, as_json: bool, flagged: dict[str, li
         "engine": settings.engine,
         "generator": settings.generator_model if settings.engine == "embedded" else settings.http_url,
     }
+    files = [document_figures(record) for record in records]
     payload["flagged_passages"] = sum(len(items) for items in flagged.values())
     if as_json:
-        payload["flagged"] = [item.to_dict() for items in flagged.values() for item in items]
-        print_json(payload)
+        print_json({**payload, "files": files,
+                    "flagged": [item.to_dict() for items in flagged.values() for item in items]})
         return
     table = Table(show_header=False, title="Underwriter Assistant")
     for key, value in payload.items():
@@ -164,6 +184,22 @@ def print_status(settings: Any, stats: Any, as_json: bool, flagged: dict[str, li
         out.print(f"[red]⚠[/red] {escape(display_path(path))}: {len(items)} flagged passage"
                   f"{'s' if len(items) != 1 else ''}, first at {escape(first.location)} ({escape(first.reason)});"
                   " kept, never used as evidence", highlight=False)
+    if not files:
+        return
+    listing = Table(title=f"{len(files)} documents")
+    for column in ("document", "kind", "pages", "rows", "sections", "chunks", "OCR'd", "status", "warnings"):
+        listing.add_column(column, overflow="fold", justify="right" if column in
+                           ("pages", "rows", "sections", "chunks", "OCR'd") else "left")
+    for item in files:
+        pages = str(item["pages"]) + (f" ({item['pages_empty']} empty)" if item["pages_empty"] else "")
+        warnings = "; ".join(item["warnings"])
+        if item["hidden"]:
+            warnings = "; ".join(filter(None, [warnings, f"{item['hidden']} hidden text"]))
+        subject = f"\n[dim]{escape(item['email_subject'])}[/dim]" if item.get("email_subject") else ""
+        listing.add_row(escape(display_path(item["path"])) + subject, item["kind"], pages, str(item["rows"] or ""),
+                        str(item["sections"] or ""), str(item["chunks"]), str(item["pages_ocr"] or ""),
+                        item["status"], escape(warnings))
+    out.print(listing)
 
 
 # ---- eval -------------------------------------------------------------------------------------

@@ -11,14 +11,20 @@ Questions file: JSON lines, one question per line; blank lines and lines startin
   matches it when the result's source path ends with `/` + `gold_file` (or equals it).
 - `gold_page`: the 1-based page (PDF page, XLSX sheet; 1 for single-page formats) within `gold_file`; null
   means any page of the file counts.
-- `gold` (optional): several answering locations, a list of `{"file": ..., "page": ...}`; used instead of
-  `gold_file`/`gold_page` when present. With a single location recall@k equals hit@k.
+- `gold_section` (optional): a heading the answer sits under (DOCX, Markdown, HTML, text): a result matches
+  when its location's heading path names it ("4.2 Sprinklers" matches "§ 4 Protection > 4.2 Sprinklers, ¶ 3").
+- `gold_rows` (optional): a row or row range of a sheet or table, `4` or `"3-5"`: a result matches when its
+  location's rows overlap it ("sheet SOV, rows 2-9"). A gold page still matches PDF pages; page, section
+  and rows, when given together, must all match.
+- `gold` (optional): several answering locations, a list of `{"file": ..., "page": ..., "section": ...,
+  "rows": ...}`; used instead of `gold_file`/`gold_page` when present. With a single location recall@k
+  equals hit@k.
 - `answer`: a string the answer should contain (checked with `--answers`), or null.
 - `answerable` (default true): false for questions the documents cannot answer; those have no gold and
   count only towards "correctly declined".
 
-Metrics, for each answerable question and each search mode, on two levels (page: the gold file and page;
-file: the gold file, any page), over the ranked chunks a search returns:
+Metrics, for each answerable question and each search mode, on two levels (page: the gold file and page,
+section or rows; file: the gold file, anywhere in it), over the ranked chunks a search returns:
 - hit@k: 1 when any of the first k results matches a gold location, else 0;
 - recall@k: the share of the gold locations matched by the first k results;
 - MRR@10: 1/rank of the first matching result within the first 10, else 0.
@@ -53,10 +59,13 @@ class QuestionFileError(EvalError):
 
 @dataclass(frozen=True)
 class Gold:
-    """A location that answers a question: a file (relative, `/`-separated) and a page (None: any page)."""
+    """A location that answers a question: a file (relative, `/`-separated) and a page (None: any page), and
+    optionally a section (a heading of its path) or a row range (first, last) that the result's location names."""
 
     file: str
     page: int | None = None
+    section: str | None = None
+    rows: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,21 +140,60 @@ def _parse_gold(record: dict[str, Any], where: str) -> tuple[Gold, ...]:
         items = record["gold"]
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise QuestionFileError(f"{where}: 'gold' must be a list of {{\"file\": ..., \"page\": ...}} objects")
-        return tuple(_gold(item.get("file"), item.get("page"), where, "gold[].") for item in items)
+        return tuple(_gold(item.get("file"), item.get("page"), where, "gold[].", item.get("section"),
+                           item.get("rows")) for item in items)
     file, page = record.get("gold_file"), record.get("gold_page")
     if file is None:
         if page is not None:
             raise QuestionFileError(f"{where}: 'gold_page' given without 'gold_file'")
         return ()
-    return (_gold(file, page, where, "gold_"),)
+    return (_gold(file, page, where, "gold_", record.get("gold_section"), record.get("gold_rows")),)
 
 
-def _gold(file: Any, page: Any, where: str, prefix: str) -> Gold:
+def _gold(file: Any, page: Any, where: str, prefix: str, section: Any = None, rows: Any = None) -> Gold:
     if not isinstance(file, str) or not file.strip():
         raise QuestionFileError(f"{where}: '{prefix}file' must be a non-empty relative path")
     if page is not None and (isinstance(page, bool) or not isinstance(page, int) or page < 1):
         raise QuestionFileError(f"{where}: '{prefix}page' must be a page number (1 or more) or null")
-    return Gold(file.strip().replace("\\", "/").removeprefix("./"), page)
+    if section is not None and (not isinstance(section, str) or not section.strip()):
+        raise QuestionFileError(f"{where}: '{prefix}section' must be a heading (a non-empty string) or null")
+    span = _row_span(rows)
+    if rows is not None and span is None:
+        raise QuestionFileError(f"{where}: '{prefix}rows' must be a row number or a range like \"3-5\", or null")
+    return Gold(file.strip().replace("\\", "/").removeprefix("./"), page,
+                " ".join(section.split()) if isinstance(section, str) else None, span)
+
+
+def _row_span(rows: Any) -> tuple[int, int] | None:
+    if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 1:
+        return (rows, rows)
+    if isinstance(rows, str):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", rows)
+        if match:
+            first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+            return (first, last) if 1 <= first <= last else None
+    return None
+
+
+_LOCATION_ROWS = re.compile(r"\brows? (\d+)(?:-(\d+))?")
+
+
+def in_location(location: str, section: str | None, rows: tuple[int, int] | None) -> bool:
+    """Whether a chunk's location ("§ 4 Protection > 4.2 Sprinklers, ¶ 3", "sheet SOV, rows 2-9") names the
+    gold's section (one heading of its path, case-insensitive) and overlaps its rows."""
+    if section is not None:
+        path = next((part[2:] for part in location.split(", ") if part.startswith("§ ")), "")
+        names = [" ".join(name.split()).lower() for name in path.split(" > ")]
+        if section.lower() not in names:
+            return False
+    if rows is not None:
+        match = _LOCATION_ROWS.search(location)
+        if match is None:
+            return False
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < rows[0] or first > rows[1]:
+            return False
+    return True
 
 
 # ---- matching and metrics -------------------------------------------------------------------------
@@ -157,21 +205,27 @@ def matches_file(source: str, gold_file: str) -> bool:
     return source == gold_file or source.endswith("/" + gold_file)
 
 
-def locate(source: str, page: int, gold: Sequence[Gold], level: str) -> Hashable | None:
-    """The gold unit a result falls in at `level` ("page" or "file"), or None when it matches none."""
+def locate(source: str, page: int, gold: Sequence[Gold], level: str, location: str = "") -> Hashable | None:
+    """The gold unit a result (its source, page and location) falls in at `level` ("page": the gold's page,
+    section or rows; "file"), or None when it matches none."""
     for item in gold:
         if not matches_file(source, item.file):
             continue
         if level == "file":
             return item.file
-        if item.page is None or item.page == page:
-            return (item.file, item.page)
+        if (item.page is None or item.page == page) and in_location(location, item.section, item.rows):
+            return _unit(item)
     return None
+
+
+def _unit(item: Gold) -> Hashable:
+    return (item.file, item.page) if item.section is None and item.rows is None else \
+        (item.file, item.page, item.section, item.rows)
 
 
 def gold_units(gold: Sequence[Gold], level: str) -> set[Hashable]:
     """The distinct units a question's gold locations make at `level`."""
-    return {item.file for item in gold} if level == "file" else {(item.file, item.page) for item in gold}
+    return {item.file for item in gold} if level == "file" else {_unit(item) for item in gold}
 
 
 def hit_at_k(ranked: Sequence[Hashable | None], gold: Collection[Hashable], k: int) -> float:
@@ -232,7 +286,9 @@ class QuestionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "question": self.question, "mode": self.mode,
-                "gold": [{"file": g.file, "page": g.page} for g in self.gold],
+                "gold": [{"file": g.file, "page": g.page,
+                          **({"section": g.section} if g.section else {}),
+                          **({"rows": f"{g.rows[0]}-{g.rows[1]}"} if g.rows else {})} for g in self.gold],
                 "page_rank": self.page_rank, "file_rank": self.file_rank,
                 "top": [{"source": source, "page": page} for source, page in self.top]}
 
@@ -261,10 +317,11 @@ class RetrievalReport:
         }
 
 
-def score_ranking(sources: Sequence[tuple[str, int]], gold: Sequence[Gold], k: int,
+def score_ranking(sources: Sequence[tuple[Any, ...]], gold: Sequence[Gold], k: int,
                   level: str) -> tuple[LevelScores, int | None]:
-    """Scores of one ranking (result (source, page) pairs, best first) against one question's gold."""
-    ranked = [locate(source, page, gold, level) for source, page in sources]
+    """Scores of one ranking (results as (source, page) or (source, page, location), best first) against one
+    question's gold."""
+    ranked = [locate(source[0], source[1], gold, level, source[2] if len(source) > 2 else "") for source in sources]
     units = gold_units(gold, level)
     scores = LevelScores(hit_at_k(ranked, units, k), recall_at_k(ranked, units, k),
                          reciprocal_rank(ranked, units, MRR_DEPTH))
@@ -274,6 +331,8 @@ def score_ranking(sources: Sequence[tuple[str, int]], gold: Sequence[Gold], k: i
 def evaluate_retrieval(search_many: SearchMany, questions: Sequence[EvalQuestion], k: int = 5,
                        modes: Sequence[str] = MODES) -> RetrievalReport:
     """Run every answerable question through each mode and score the rankings."""
+    from assistant.prompts import location_of
+
     scored = [q for q in questions if q.answerable]
     depth = max(k, MRR_DEPTH)
     report = RetrievalReport(k=k, questions=len(scored))
@@ -282,13 +341,13 @@ def evaluate_retrieval(search_many: SearchMany, questions: Sequence[EvalQuestion
         per_level: dict[str, list[LevelScores]] = {level: [] for level in LEVELS}
         results = []
         for question, hits in zip(scored, rankings, strict=True):
-            sources = [(hit.chunk.source, hit.chunk.page) for hit in hits]
+            sources = [(hit.chunk.source, hit.chunk.page, location_of(hit.chunk)) for hit in hits]
             ranks = {}
             for level in LEVELS:
                 scores, ranks[level] = score_ranking(sources, question.gold, k, level)
                 per_level[level].append(scores)
             results.append(QuestionResult(question.id, question.question, mode, question.gold, ranks["page"],
-                                          ranks["file"], sources[:k]))
+                                          ranks["file"], [(source, page) for source, page, _ in sources[:k]]))
         report.scores[mode] = {
             level: LevelScores(mean([s.hit for s in values]), mean([s.recall for s in values]),
                                mean([s.mrr for s in values]))

@@ -105,6 +105,7 @@ class Item:
     window: int = 0  # which window of the document it was found in
     position: int = 0  # order of its sentence within the window
     parts: dict[str, str] = field(default_factory=dict)  # named groups of the field's pattern
+    location: str = ""  # where the quote sits, finer than the page ("§ 4 Protection, ¶ 2", "rows 2-9")
 
 
 @dataclass
@@ -237,9 +238,25 @@ class Piece:
     joiner: str = "\n"  # how it attaches to the piece before it on the same page ("" after a cut overlap)
 
 
+def locate_items(summary: DocumentSummary, chunks: Sequence[Chunk]) -> None:
+    """Give each statement the location of the chunk its quote comes from (on its page), for the report."""
+    from assistant.prompts import location_of
+
+    visible = [chunk for chunk in chunks if not chunk.flags]
+    flat = {chunk.id: " ".join(chunk.text.split()).lower() for chunk in visible}
+    for result in summary.fields.values():
+        for item in result.items:
+            quote = " ".join(item.quote.split()).lower()[:80]
+            found = next((chunk for chunk in visible if chunk.page == item.page and quote and quote in flat[chunk.id]),
+                         None)
+            if found is not None:
+                item.location = location_of(found)
+
+
 def pieces_of(chunks: Sequence[Chunk]) -> list[Piece]:
-    """The chunks' text with every overlap counted once: each chunk loses the tail its successor repeats."""
-    ordered = sorted(chunks, key=Chunk.sort_key)
+    """The chunks' text with every overlap counted once: each chunk loses the tail its successor repeats.
+    Flagged chunks (hidden text, planted instructions: `Chunk.flags`) are not the document's visible text."""
+    ordered = sorted((chunk for chunk in chunks if not chunk.flags), key=Chunk.sort_key)
     pieces: list[Piece] = []
     joiner = "\n"
     for index, chunk in enumerate(ordered):
@@ -674,6 +691,7 @@ class Summarizer:
             raise SummarizeError("every passage of the document is flagged (planted instructions or hidden text)")
         summary = self.summarize_document(job, chunks, emit=emit)
         summary.flagged = [f"{chunk.location or f'page {chunk.page}'}: {describe(chunk.flags)}" for chunk in flagged]
+        locate_items(summary, chunks)
         self.store.save(key, summary)
         return summary
 

@@ -33,6 +33,13 @@ class Statement:
     page: int = 0
     file: str = ""
     parts: dict[str, str] = field(default_factory=dict)
+    locations: list[str] = field(default_factory=list)  # where in its file each citation's quote sits
+
+
+def _where(statement: Statement) -> str:
+    """The locations finer than `file:page` (a section and paragraph, a row range), for the report line."""
+    shown = [loc for loc in dict.fromkeys(statement.locations) if loc and not loc.startswith("page ")]
+    return f" · {_md('; '.join(shown))}" if shown else ""
 
 
 @dataclass
@@ -56,7 +63,7 @@ class View:
 
 def _statement(summary: DocumentSummary, item: Item) -> Statement:
     return Statement(item.text, [f"{summary.file}:{item.page}"], item.quote, item.method, item.page, summary.file,
-                     dict(item.parts))
+                     dict(item.parts), [item.location] if item.location else [])
 
 
 def _field_view(result: FieldResult, statements: list[Statement], more: int) -> FieldView:
@@ -94,6 +101,8 @@ def insured_views(summaries: Sequence[DocumentSummary]) -> list[View]:
                         citation = f"{member.file}:{item.page}"
                         if citation not in merged[norm].citations:
                             merged[norm].citations.append(citation)
+                            if item.location:
+                                merged[norm].locations.append(item.location)
                     else:
                         merged[norm] = _statement(member, item)
             fields.append(_field_view(results[0][1], _fold(merged), sum(r.more for _, r in results)))
@@ -183,10 +192,11 @@ def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document",
                 lines.append(f"{label} {_md(not_stated)}")
             elif fv.kind == "text" and len(fv.statements) == 1:
                 s = fv.statements[0]
-                lines.append(f"{label} {_md(s.text)} ({', '.join(s.citations)})")
+                lines.append(f"{label} {_md(s.text)} ({', '.join(s.citations)}){_where(s)}")
             else:
                 lines.append(label)
-                lines += [f"{indent}  - {_md(s.text)} ({', '.join(s.citations)})" for s in fv.statements]
+                lines += [f"{indent}  - {_md(s.text)} ({', '.join(s.citations)}){_where(s)}"
+                          for s in fv.statements]
                 if fv.more:
                     lines.append(f"{indent}  - … and {fv.more} more in the document")
         lines.append("")
@@ -198,7 +208,8 @@ def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document",
 
 def _field_json(fv: FieldView, not_stated: str) -> dict[str, Any]:
     items = [{"text": s.text, "citations": s.citations, "file": s.file, "page": s.page, "method": s.method,
-              "quote": s.quote, **{f"part_{k}" if k in ("text", "citations", "file", "page", "method", "quote")
+              "quote": s.quote, "locations": s.locations,
+              **{f"part_{k}" if k in ("text", "citations", "file", "page", "method", "quote")
                                    else k: v for k, v in s.parts.items()}} for s in fv.statements]
     citations = list(dict.fromkeys(c for s in fv.statements for c in s.citations))
     return {"value": value_text(fv, not_stated), "stated": bool(fv.statements), "citations": citations,

@@ -219,15 +219,26 @@ def _number_sign(text: str) -> str:
     return re.sub(r"\bNo\b(?!\.)", "No.", text)
 
 
-def _field_facts(chunk: Chunk) -> list[Fact]:
-    facts: list[Fact] = []
+def _field_pairs(chunk: Chunk) -> list[list[tuple[str, str]]]:
+    """(key, value) pairs per line: a table row's columns (`Chunk.rows`), or "Key: value; Key: value" text."""
+    found = [[(key, value) for key, value in row.cells if key] for row in chunk.rows]
+    rows = {row.text() for row in chunk.rows}
     for line in chunk.text.splitlines():
+        if line.strip() in rows:
+            continue
         segments = [part for part in re.split(r";\s+", line.strip()) if part]
         pairs: list[tuple[str, str]] = []
         for segment in segments:
             match = _KEY.match(_clean(segment))
             if match:
                 pairs.append((match.group(1).strip(), match.group(2).strip().rstrip(".").strip()))
+        found.append(pairs)
+    return found
+
+
+def _field_facts(chunk: Chunk) -> list[Fact]:
+    facts: list[Fact] = []
+    for pairs in _field_pairs(chunk):
         if not pairs:
             continue
         # A table row ("Location No: 1; Address: ...") names its subject in its first cell.

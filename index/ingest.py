@@ -3,6 +3,10 @@
 Incremental: a file with the same size and mtime, or the same content hash, costs
 nothing; a changed file has its chunks replaced; a file gone from a re-ingested
 folder is pruned. A file that fails keeps whatever was stored for it before.
+
+An e-mail file yields several documents (its body, each attachment: see `index.messages`), all parts of
+that file: they are unchanged, replaced and pruned with it, while an attachment that cannot be read fails
+alone. A file read but holding no text is stored with status "no text" (and reported), never dropped.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from typing import Any
 
 from index.chunking import Chunker, embedding_text
 from index.embeddings import Embedder
-from index.loaders import LoadError, check_file, kind_of, load_document, read_bytes
+from index.loaders import LoadError, NoText, check_file, kind_of, read_bytes
 from index.lock import WriterLock
+from index.messages import load_parts
 from index.planted import flag_chunks, warning_for
 from index.store import Store
-from index.types import Chunk
+from index.types import Chunk, LoadedDocument
 
 ADDED, UPDATED, UNCHANGED, REMOVED, FAILED, SKIPPED = "added", "updated", "unchanged", "removed", "failed", "skipped"
+NO_TEXT = "no text"  # a document's stored status when it was read but holds no text
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,16 @@ class _Pending:
     chunks: list[Chunk]
     status: str
     note: str = ""
-    flagged: str = ""  # the warning for chunks flagged as planted instructions or hidden text
+
+
+@dataclass
+class _Prepared:
+    """What one file on disk gives: its documents to store, and its parts that failed or were skipped."""
+
+    pending: list[_Pending] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
 
 class Ingester:
     """Runs one ingest against a store, holding the writer lock."""
@@ -196,20 +211,27 @@ class Ingester:
             pending_chunks = 0
             for path in scanned.files:
                 try:
-                    item = self._prepare(path)
+                    prepared = self._prepare(path)
                 except LoadError as exc:
                     report.failed.append((str(path), str(exc)))
                     emit(IngestEvent("error", path=str(path), reason=str(exc)))
                     continue
-                if item is None:
+                if prepared is None:
                     report.count(UNCHANGED)
                     emit(IngestEvent("file", path=str(path), status=UNCHANGED))
                     continue
-                for warning in filter(None, (item.note, item.flagged)):
-                    report.warnings.append((str(path), warning))
-                    emit(IngestEvent("warning", path=str(path), reason=warning))
-                pending.append(item)
-                pending_chunks += len(item.chunks)
+                for where, reason in prepared.failed:
+                    report.failed.append((where, reason))
+                    emit(IngestEvent("error", path=where, reason=reason))
+                for where, reason in prepared.skipped:
+                    report.skipped.append((where, reason))
+                    emit(IngestEvent("skipped", path=where, reason=reason))
+                for item in prepared.pending:
+                    if item.note:
+                        report.warnings.append((item.fields["path"], item.note))
+                        emit(IngestEvent("warning", path=item.fields["path"], reason=item.note))
+                    pending.append(item)
+                    pending_chunks += len(item.chunks)
                 if pending_chunks >= self.batch_chunks:
                     self._commit(pending, report, emit)
                     pending, pending_chunks = [], 0
@@ -220,8 +242,8 @@ class Ingester:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, path: Path) -> _Pending | None:
-        """Load and chunk a file that changed; None when it is unchanged."""
+    def _prepare(self, path: Path) -> _Prepared | None:
+        """Load and chunk a file that changed (an e-mail: each of its parts); None when it is unchanged."""
         info = check_file(path, self.max_file_bytes)
         key = str(path)
         record = self.store.document(key)
@@ -232,13 +254,47 @@ class Ingester:
         if record is not None and record.content_hash == digest:
             self.store.touch_document(key, info.st_mtime)
             return None
-        document = load_document(path, data)
-        chunks = flag_chunks(self.chunker.split(document))
-        if not chunks:
-            raise LoadError("no text content")
-        fields = {"path": key, "title": document.title, "kind": document.kind, "content_hash": digest,
-                  "size": info.st_size, "mtime": info.st_mtime, "pages": len(document.pages)}
-        return _Pending(fields, chunks, UPDATED if record is not None else ADDED, document.note, warning_for(chunks))
+        prepared = _Prepared()
+        try:
+            parts = load_parts(path, data)
+        except NoText as exc:  # listed as "no text", and reported
+            prepared.pending.append(self._pending(exc.document, key, digest, info.st_size, info.st_mtime, record))
+            prepared.failed.append((key, str(exc)))
+            return prepared
+        for part in parts:
+            if part.document is None:
+                (prepared.skipped if part.skipped else prepared.failed).append((part.path, part.error))
+                continue
+            top = part.path == key
+            item = self._pending(part.document, part.path, digest if top else content_hash(part.data),
+                                 info.st_size if top else len(part.data), info.st_mtime,
+                                 record if top else None, "" if top else key)
+            if part.error or not item.chunks:
+                prepared.failed.append((part.path, part.error or "no text content"))
+            prepared.pending.append(item)
+        return prepared
+
+    def _pending(self, document: LoadedDocument, path: str, digest: str, size: int, mtime: float,
+                 record: Any, parent: str = "") -> _Pending:
+        """A document to store: its chunks, and what the file held (pages, rows, sections, warnings)."""
+        chunks = self.chunks_of(document) if document.pages else []
+        report = document.report()
+        report["chunks"] = len(chunks)
+        report["sections"] = len({chunk.heading for chunk in chunks if chunk.heading and not chunk.flags})
+        if document.note:
+            report["warnings"] = [document.note, *report["warnings"]]
+        if warning_for(chunks):
+            report["warnings"].append(warning_for(chunks))
+        fields = {"path": path, "title": document.title, "kind": document.kind, "content_hash": digest,
+                  "size": size, "mtime": mtime, "pages": len(document.pages), "parent": parent,
+                  "status": "ok" if chunks else NO_TEXT, "report": report, "meta": dict(document.meta)}
+        status = UPDATED if record is not None or (parent and self.store.document(path)) else ADDED
+        return _Pending(fields, chunks, status, "; ".join(report["warnings"]))
+
+    def chunks_of(self, document: LoadedDocument) -> list[Chunk]:
+        """The one place a document's chunks are made (a check on the chunks, such as flagging planted text,
+        goes here)."""
+        return flag_chunks(self.chunker.split(document))
 
     def _ensure_model(self) -> None:
         if not self._model_checked:
@@ -251,7 +307,7 @@ class Ingester:
             return
         self._ensure_model()
         texts = [embedding_text(chunk) for item in pending for chunk in item.chunks]
-        vectors = self.embedder.embed(texts)
+        vectors = self.embedder.embed(texts) if texts else []
         items, offset = [], 0
         for item in pending:
             count = len(item.chunks)
@@ -259,9 +315,13 @@ class Ingester:
             offset += count
         self.store.put_documents(items)
         for item in pending:
-            report.count(item.status)
+            if item.fields["status"] != NO_TEXT:  # a document without text is reported among the failed
+                report.count(item.status)
             report.chunks += len(item.chunks)
-            emit(IngestEvent("file", path=item.fields["path"], status=item.status, chunks=len(item.chunks)))
+            if not item.fields["parent"]:  # one event per file on disk, its attachments' chunks included
+                chunks = sum(len(other.chunks) for other in pending
+                             if other is item or other.fields["parent"] == item.fields["path"])
+                emit(IngestEvent("file", path=item.fields["path"], status=item.status, chunks=chunks))
 
     def _prune(self, scanned: ScanResult) -> int:
         """Remove stored documents that lived under a scanned folder and are gone from it."""
@@ -270,9 +330,10 @@ class Ingester:
         present = {str(path) for path in scanned.files} | {path for path, _ in scanned.failed}
         gone = []
         for record in self.store.documents():
-            if record.path in present:
+            on_disk = record.parent or record.path  # an attachment lives and dies with its message
+            if on_disk in present:
                 continue
-            if any(_is_under(record.path, root) for root in scanned.roots) and not os.path.exists(record.path):
+            if any(_is_under(on_disk, root) for root in scanned.roots) and not os.path.exists(on_disk):
                 gone.append(record.path)
         return self.store.remove_documents(gone)
 

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from index.types import LoadedDocument, Page
+from index.types import HiddenText, LoadedDocument, Page, TableRow
 
 SUPPORTED_SUFFIXES = {
     ".pdf": "pdf",
@@ -28,16 +28,32 @@ SUPPORTED_SUFFIXES = {
     ".htm": "html",
     ".csv": "csv",
     ".xlsx": "xlsx",
+    ".xls": "xls",
+    ".eml": "eml",
+    ".msg": "msg",
 }
+# Read by no loader, but known: such a file gets one line saying what to do (not "unsupported").
+ADVISED_SUFFIXES = {".doc": "doc"}
+MESSAGE_KINDS = {"eml", "msg"}  # their attachments are documents of their own (see `index.messages`)
 
 
 class LoadError(Exception):
     """A file could not be loaded; `str(error)` is the one-line reason."""
 
 
+class NoText(LoadError):
+    """The file was read but holds no text at all; `document` says what it has (its pages, all empty), so it
+    is listed with status "no text" rather than dropped."""
+
+    def __init__(self, reason: str, document: LoadedDocument) -> None:
+        super().__init__(reason)
+        self.document = document
+
+
 def kind_of(path: Path) -> str | None:
     """The loader kind for a path by its extension, or None when unsupported."""
-    return SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    return SUPPORTED_SUFFIXES.get(suffix) or ADVISED_SUFFIXES.get(suffix)
 
 
 def check_file(path: Path, max_bytes: int) -> os.stat_result:
@@ -80,25 +96,40 @@ def read_bytes(path: Path) -> bytes:
 
 
 def load_document(path: Path, data: bytes) -> LoadedDocument:
-    """Parse `data` (the bytes of `path`) into pages; raise LoadError when nothing usable comes out."""
+    """Parse `data` (the bytes of `path`) into pages; raise LoadError when nothing usable comes out
+    (NoText when the file was read but every page is empty).
+
+    A parser returns (title, pages) or (title, pages, warnings); its pages may include empty ones (a PDF's
+    scanned pages OCR found nothing on): they are counted here, then dropped."""
     kind = kind_of(path)
     if kind is None:
         raise LoadError(f"unsupported file type {path.suffix}")
-    title, pages = _PARSERS[kind](data)
-    pages = [page for page in pages if page.text.strip()]
+    parsed = _PARSERS[kind](data)
+    title, all_pages = parsed[0], list(parsed[1])
+    warnings = tuple(parsed[2]) if len(parsed) > 2 else ()
+    pages = [page for page in all_pages if page.text.strip() or page.hidden or page.rows]
+    with_text = [page for page in all_pages if page.text.strip()]
+    note = _decode(data)[1] if kind in _TEXT_KINDS else ""
+    document = LoadedDocument(
+        path=str(path), title=title or _title_from_name(path), pages=pages, kind=kind, note=note,
+        pages_in=len(all_pages), pages_text=sum(1 for page in with_text if not page.ocr),
+        pages_ocr=sum(1 for page in with_text if page.ocr), pages_empty=len(all_pages) - len(with_text),
+        warnings=warnings)
     if not pages:
         if kind == "pdf":
-            raise LoadError("no extractable text (scanned or empty PDF)")
-        raise LoadError("no text content")
-    note = _decode(data)[1] if kind in _TEXT_KINDS else ""
-    return LoadedDocument(path=str(path), title=title or _title_from_name(path), pages=pages, kind=kind, note=note)
+            count = f"{len(all_pages)} page{'s' if len(all_pages) != 1 else ''}"
+            raise NoText(f"no extractable text (scanned or empty PDF, {count})", document)
+        raise NoText("no text content", document)
+    return document
 
 
 _TEXT_KINDS = {"md", "txt", "html", "csv"}
 
 
 def _title_from_name(path: Path) -> str:
-    return re.sub(r"[_\-]+", " ", path.stem).strip().title()
+    """A title from a file's name ("loss_runs.pdf": "Loss Runs"); an attachment's from its own name."""
+    stem = Path(path.name.rsplit(" > ", 1)[-1]).stem
+    return re.sub(r"[_\-]+", " ", stem).strip().title()
 
 
 # ---- text decoding ---------------------------------------------------------------------------
@@ -171,51 +202,20 @@ def first_heading(text: str) -> str:
 # ---- parsers ----------------------------------------------------------------------------------
 
 
-def _parse_pdf(data: bytes) -> tuple[str, list[Page]]:
-    import logging
+def _parse_pdf(data: bytes) -> tuple[str, list[Page], list[str]]:
+    """Every page, empty ones included, with tables, OCR and hidden text: see `index.pdf`."""
+    from index.pdf import parse_pdf
 
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                unlocked = reader.decrypt("")
-            except Exception as exc:
-                raise LoadError(f"encrypted PDF that cannot be opened ({exc})") from exc
-            if not unlocked:
-                raise LoadError("encrypted PDF (a password is required)")
-        pages = [Page(number=i + 1, text=_clean_pdf_text(page.extract_text() or "")) for i, page in
-                 enumerate(reader.pages)]
-        title = ""
-        try:
-            title = str((reader.metadata or {}).get("/Title") or "").strip()
-        except Exception:
-            title = ""
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
-        raise LoadError(f"corrupt PDF ({_one_line(exc)})") from exc
-    except Exception as exc:
-        if "crypt" in type(exc).__name__.lower() or "AES" in str(exc):
-            raise LoadError(f"encrypted PDF that cannot be opened ({_one_line(exc)})") from exc
-        raise LoadError(f"corrupt PDF ({_one_line(exc)})") from exc
-    if not title and pages:
-        title = first_heading(pages[0].text)
-    return title, pages
-
-
-def _clean_pdf_text(text: str) -> str:
-    text = text.replace("\x00", "")
-    return re.sub(r"[ \t]+\n", "\n", text)
+    return parse_pdf(data)
 
 
 def _parse_docx(data: bytes) -> tuple[str, list[Page]]:
+    """Paragraphs and tables in document order: headings as `#` lines (their level from the style), each
+    table in place as one line per row (see `TableRow.text`); hidden runs and comments kept apart."""
     import zipfile
 
     import docx
+    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
@@ -224,22 +224,99 @@ def _parse_docx(data: bytes) -> tuple[str, list[Page]]:
     except Exception as exc:
         raise LoadError(f"corrupt DOCX ({_one_line(exc)})") from exc
     lines: list[str] = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
+    rows: list[TableRow] = []
+    hidden: list[HiddenText] = []
+    section: list[tuple[int, str]] = []  # the heading path, for where hidden text sits
+    tables = 0
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            tables += 1
+            found = _table_rows([_row_cells(row) for row in block.rows], f"table {tables}")
+            rows += [row for row in found if isinstance(row, TableRow)]
+            lines += ["", *(row.text() if isinstance(row, TableRow) else row for row in found), ""]
+            continue
+        text, secret = _docx_paragraph(block)
+        style = (block.style.name if block.style is not None else "") or ""
+        level = _docx_heading_level(style)
+        if secret:
+            where = "§ " + " > ".join(name for _, name in section) if section else ""
+            hidden.append(HiddenText(secret, "hidden text (Word)", where))
         if not text:
             continue
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if style.startswith("Heading") or style == "Title":
-            level = style.rsplit(" ", 1)[-1]
-            hashes = "#" * (int(level) if level.isdigit() else 1)
-            lines.append(f"{hashes} {text}")
+        if level:
+            section = [item for item in section if item[0] < level] + [(level, text)]
+            lines += ["", f"{'#' * level} {text}", ""]
         else:
-            lines.append(text)
-    for table in document.tables:
-        lines.extend(_table_lines([[cell.text.strip() for cell in row.cells] for row in table.rows]))
+            lines += [text, ""]
+    hidden += _docx_comments(document)
     title = (document.core_properties.title or "").strip()
-    text = "\n".join(lines)
-    return title or first_heading(text), [Page(number=1, text=text)]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return title or first_heading(text), [Page(number=1, text=text, rows=tuple(rows), hidden=tuple(hidden))]
+
+
+def _docx_heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    if style.startswith("Heading"):
+        level = style.rsplit(" ", 1)[-1]
+        return min(int(level), 6) if level.isdigit() else 1
+    return 0
+
+
+def _docx_paragraph(paragraph: object) -> tuple[str, str]:
+    """(visible text, hidden text) of a paragraph: runs marked hidden (w:vanish), directly, by their
+    character style or by the paragraph's style, are not shown by Word."""
+    from docx.text.hyperlink import Hyperlink
+
+    style_hidden = bool(_style_hidden(getattr(paragraph, "style", None)))
+    shown: list[str] = []
+    secret: list[str] = []
+    for item in paragraph.iter_inner_content():  # type: ignore[attr-defined]
+        runs = item.runs if isinstance(item, Hyperlink) else [item]
+        for run in runs:
+            hidden = run.font.hidden
+            if hidden is None:
+                hidden = _style_hidden(run.style) if run.style is not None else None
+            (secret if (hidden if hidden is not None else style_hidden) else shown).append(run.text)
+    return " ".join("".join(shown).split()), " ".join("".join(secret).split())
+
+
+def _style_hidden(style: object) -> bool | None:
+    """Whether a style (or the style it is based on) hides its text; None when none says."""
+    seen = 0
+    while style is not None and seen < 10:
+        font = getattr(style, "font", None)
+        if font is not None and font.hidden is not None:
+            return bool(font.hidden)
+        style = getattr(style, "base_style", None)
+        seen += 1
+    return None
+
+
+def _docx_comments(document: object) -> list[HiddenText]:
+    try:
+        comments = list(document.comments)  # type: ignore[attr-defined]
+    except Exception:  # no comments part, or an older python-docx
+        return []
+    found = []
+    for comment in comments:
+        text = " ".join((comment.text or "").split())
+        if text:
+            author = (comment.author or "").strip()
+            found.append(HiddenText(text, "comment", f"comment by {author}" if author else "comment"))
+    return found
+
+
+def _row_cells(row: object) -> list[str]:
+    """A DOCX table row's cell texts, a merged cell once."""
+    cells, seen = [], set()
+    for cell in row.cells:  # type: ignore[attr-defined]
+        key = id(cell._tc)
+        if key in seen:
+            continue
+        seen.add(key)
+        cells.append(" ".join(cell.text.split()))
+    return cells
 
 
 def _parse_markdown(data: bytes) -> tuple[str, list[Page]]:
@@ -254,40 +331,104 @@ def _parse_text(data: bytes) -> tuple[str, list[Page]]:
     return "", pages
 
 
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)",
+    re.IGNORECASE)
+
+
 def _parse_html(data: bytes) -> tuple[str, list[Page]]:
-    from bs4 import BeautifulSoup
+    """Headings as `#` lines, tables as one line per row, hidden elements and prose in comments kept apart."""
+    from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(decode_text(data), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else ""
+    if soup.title:
+        soup.title.decompose()
+    hidden: list[HiddenText] = []
+    for comment in soup.find_all(string=lambda value: isinstance(value, Comment)):
+        text = " ".join(str(comment).split())
+        if len(re.findall(r"[A-Za-z]{2,}", text)) >= 3 and not text.startswith("[if"):
+            hidden.append(HiddenText(text, "HTML comment"))
+        comment.extract()
+    for tag in soup.find_all(True):
+        if tag.decomposed or tag.attrs is None:
+            continue
+        reason = _html_hidden_reason(tag)
+        if reason:
+            text = tag.get_text(" ", strip=True)
+            if text:
+                hidden.append(HiddenText(" ".join(text.split()), reason))
+            tag.decompose()
+    rows: list[TableRow] = []
+    for number, table in enumerate(soup.find_all("table"), start=1):
+        if table.find_parent("table") is not None:
+            continue
+        cells = [[" ".join(cell.get_text(" ", strip=True).split()) for cell in row.find_all(["th", "td"])]
+                 for row in table.find_all("tr")]
+        caption = table.find("caption")
+        name = " ".join(caption.get_text(" ", strip=True).split()) if caption else f"table {number}"
+        found = _table_rows(cells, name)
+        rows += [row for row in found if isinstance(row, TableRow)]
+        table.replace_with("\n\n" + "\n".join(row.text() if isinstance(row, TableRow) else row for row in found)
+                           + "\n\n")
     for level in range(1, 7):
         for tag in soup.find_all(f"h{level}"):
-            tag.replace_with(f"\n{'#' * level} {tag.get_text(' ', strip=True)}\n")
-    for table in soup.find_all("table"):
-        rows = [[cell.get_text(" ", strip=True) for cell in row.find_all(["th", "td"])] for row in
-                table.find_all("tr")]
-        table.replace_with("\n" + "\n".join(_table_lines(rows)) + "\n")
-    for tag in soup.find_all(["p", "li", "div", "br", "tr"]):
-        tag.insert_after("\n")
+            tag.replace_with(f"\n\n{'#' * level} {' '.join(tag.get_text(' ', strip=True).split())}\n\n")
+    for tag in soup.find_all(["br"]):
+        tag.replace_with("\n")
+    for tag in soup.find_all(["p", "li", "div", "tr", "section", "article", "blockquote", "pre", "dd", "dt",
+                              "ul", "ol", "header", "footer", "main", "aside", "figure", "address"]):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
     body = soup.body or soup
-    text = re.sub(r"\n\s*\n+", "\n\n", body.get_text())
-    return title or first_heading(text), [Page(number=1, text=text.strip())]
+    lines = [" ".join(line.split()) for line in body.get_text().splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return title or first_heading(text), [Page(number=1, text=text, rows=tuple(rows), hidden=tuple(hidden))]
 
 
-def _table_lines(rows: list[list[str]]) -> list[str]:
-    """Rows of a table as 'header: value' lines, so each row keeps its header when chunked."""
-    rows = [row for row in rows if any(cell for cell in row)]
-    if not rows:
+def _html_hidden_reason(tag: object) -> str:
+    attrs = tag.attrs  # type: ignore[attr-defined]
+    if "hidden" in attrs:
+        return "hidden element (HTML hidden attribute)"
+    style = attrs.get("style") or ""
+    match = _HIDDEN_STYLE.search(style)
+    if match:
+        rule = re.sub(r"\s*:\s*", ":", match.group(0).rstrip(";! ").lower())
+        return f"hidden element (style {rule})"
+    if str(attrs.get("aria-hidden", "")).lower() == "true":
+        return "hidden element (aria-hidden)"
+    return ""
+
+
+def _table_rows(rows: list[list[str]], name: str, first_number: int = 1,
+                numbered_by_source: bool = False) -> list[TableRow | str]:
+    """A table's rows as TableRows that keep their header, in order; lines above the header (a title, a
+    note) come back as plain text. The header is the first row that fills at least half of the table's
+    width (and two cells); `numbered_by_source` numbers rows as the source does (a sheet's row 1 is its
+    first line), else data rows count from 1."""
+    numbered = [(first_number + i, [cell.strip() for cell in row]) for i, row in enumerate(rows)]
+    numbered = [(number, row) for number, row in numbered if any(row)]
+    if not numbered:
         return []
-    header, body = rows[0], rows[1:]
+    width = max(sum(1 for cell in row if cell) for _, row in numbered)
+    start = 0
+    for index, (_, row) in enumerate(numbered):
+        if sum(1 for cell in row if cell) >= max(2 if width > 1 else 1, (width + 1) // 2):
+            start = index
+            break
+    preamble = [" | ".join(cell for cell in row if cell) for _, row in numbered[:start]]
+    header = numbered[start][1]
+    body = numbered[start + 1:]
     if not body:
-        return [" | ".join(header)]
-    lines = []
-    for row in body:
-        pairs = [f"{name}: {value}" for name, value in zip(header, row, strict=False) if value]
-        lines.append("; ".join(pairs) + ".")
-    return lines
+        return [*preamble, " | ".join(cell for cell in header if cell)]
+    found: list[TableRow | str] = list(preamble)
+    for index, (number, row) in enumerate(body, start=1):
+        names = header + [""] * (len(row) - len(header))
+        cells = tuple((names[i], value) for i, value in enumerate(row) if value)
+        found.append(TableRow(name, number if numbered_by_source else index, cells))
+    return found
 
 
 def _parse_csv(data: bytes) -> tuple[str, list[Page]]:
@@ -297,10 +438,19 @@ def _parse_csv(data: bytes) -> tuple[str, list[Page]]:
     except csv.Error:
         dialect = csv.excel
     try:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        rows = [[" ".join(cell.split()) for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error as exc:
         raise LoadError(f"malformed CSV ({_one_line(exc)})") from exc
-    return "", [Page(number=1, text="\n".join(_table_lines(rows)))]
+    return "", [_sheet_page(1, "", rows, "")]
+
+
+def _sheet_page(number: int, sheet: str, rows: list[list[str]], table: str) -> Page:
+    """A sheet (or a CSV file) as a page: a `#` line naming the sheet, then one line per row."""
+    found = _table_rows(rows, table or sheet, numbered_by_source=True)
+    lines = [row.text() if isinstance(row, TableRow) else row for row in found]
+    text = (f"# {sheet}\n" if sheet and lines else "") + "\n".join(lines)
+    return Page(number=number, text=text, heading=sheet,
+                rows=tuple(row for row in found if isinstance(row, TableRow)))
 
 
 def _parse_xlsx(data: bytes) -> tuple[str, list[Page]]:
@@ -313,21 +463,87 @@ def _parse_xlsx(data: bytes) -> tuple[str, list[Page]]:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise LoadError(f"corrupt XLSX ({_one_line(exc)})") from exc
     pages = []
-    for number, sheet in enumerate(workbook.worksheets, start=1):
-        rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-        lines = _table_lines(rows)
-        pages.append(Page(number=number, text=f"# {sheet.title}\n" + "\n".join(lines) if lines else "",
-                          heading=sheet.title))
-    workbook.close()
+    try:
+        for number, sheet in enumerate(workbook.worksheets, start=1):
+            rows = [[_formatted(getattr(cell, "value", None), getattr(cell, "number_format", "General"))
+                     for cell in row] for row in sheet.iter_rows(min_row=1)]
+            pages.append(_sheet_page(number, sheet.title, rows, sheet.title))
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        raise LoadError(f"corrupt XLSX ({_one_line(exc)})") from exc
+    finally:
+        workbook.close()
     return "", pages
 
 
+def _formatted(value: object, number_format: str | None) -> str:
+    """A number as the sheet shows it, where its format says so ("$"#,##0 gives $86,400,000; 0.0% gives
+    12.5%): figures are searched as written. Other values as `_cell_text`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _cell_text(value)
+    shown = (number_format or "General").split(";")[0]
+    if shown == "General" or not re.search(r"[0#]", shown):
+        return _cell_text(value)
+    decimals = len(re.search(r"\.([0#]*)", shown).group(1)) if re.search(r"\.([0#]*)", shown) else 0
+    number = value * 100 if "%" in shown else value
+    text = f"{number:,.{decimals}f}" if "," in shown else f"{number:.{decimals}f}"
+    if "$" in shown:
+        text = f"-${text[1:]}" if text.startswith("-") else f"${text}"
+    return text + ("%" if "%" in shown else "")
+
+
+def _parse_xls(data: bytes) -> tuple[str, list[Page]]:
+    """Legacy Excel 97-2003 workbooks through xlrd: each sheet a page, as XLSX."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors, ...
+        raise LoadError(f"corrupt XLS ({_one_line(exc)})") from exc
+    pages = []
+    try:
+        for number in range(book.nsheets):
+            sheet = book.sheet_by_index(number)
+            rows = [[_xls_cell(book, cell) for cell in sheet.row(index)] for index in range(sheet.nrows)]
+            pages.append(_sheet_page(number + 1, sheet.name, rows, sheet.name))
+    except Exception as exc:
+        raise LoadError(f"corrupt XLS ({_one_line(exc)})") from exc
+    finally:
+        book.release_resources()
+    return "", pages
+
+
+def _xls_cell(book: object, cell: object) -> str:
+    import xlrd
+
+    kind, value = cell.ctype, cell.value  # type: ignore[attr-defined]
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            return _cell_text(xlrd.xldate.xldate_as_datetime(value, book.datemode))  # type: ignore[attr-defined]
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return _cell_text(value)
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return "TRUE" if value else "FALSE"
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(value, "#ERR")
+    return _cell_text(value)
+
+
+def _parse_doc(data: bytes) -> tuple[str, list[Page]]:
+    raise LoadError("legacy Word .doc files cannot be read: open it in Word or LibreOffice and save it as .docx")
+
+
 def _cell_text(value: object) -> str:
+    import datetime as dt
+
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return " ".join(str(value).split())
 
 
 def _one_line(exc: BaseException) -> str:
@@ -335,12 +551,31 @@ def _one_line(exc: BaseException) -> str:
     return text[:160]
 
 
-_PARSERS: dict[str, Callable[[bytes], tuple[str, list[Page]]]] = {
+def _parse_eml(data: bytes) -> tuple[str, list[Page]]:
+    from index.messages import read_message
+
+    return read_message("eml", data).body()
+
+
+def _parse_msg(data: bytes) -> tuple[str, list[Page]]:
+    from index.messages import read_message
+
+    return read_message("msg", data).body()
+
+
+# Registry by kind (the suffix's, see SUPPORTED_SUFFIXES). A parser returns (title, pages) or
+# (title, pages, warnings). For e-mail ("eml", "msg") this is the message's body; index.messages.load_parts
+# gives the body and each attachment as a document of its own (what ingest uses).
+_PARSERS: dict[str, Callable[[bytes], tuple]] = {
     "pdf": _parse_pdf,
     "docx": _parse_docx,
+    "doc": _parse_doc,
     "md": _parse_markdown,
     "txt": _parse_text,
     "html": _parse_html,
     "csv": _parse_csv,
     "xlsx": _parse_xlsx,
+    "xls": _parse_xls,
+    "eml": _parse_eml,
+    "msg": _parse_msg,
 }

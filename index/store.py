@@ -18,12 +18,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from index.chunking import search_title
-from index.types import Chunk, Submission
+from index.types import Chunk, Submission, TableRow
 
 SCHEMA = """
 BEGIN IMMEDIATE;
@@ -62,6 +62,21 @@ COMMIT;
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_chunk_location", "ALTER TABLE chunks ADD COLUMN location TEXT NOT NULL DEFAULT ''"),
     ("0002_chunk_flags", "ALTER TABLE chunks ADD COLUMN flags TEXT NOT NULL DEFAULT ''"),
+    # An e-mail's attachments are documents whose parent is the message file on disk.
+    ("0003_document_parent", "ALTER TABLE documents ADD COLUMN parent TEXT NOT NULL DEFAULT ''"),
+    ("0004_documents_by_parent", "CREATE INDEX IF NOT EXISTS documents_by_parent ON documents(parent)"),
+    # What ingest found in the file (JSON): pages in, with text, OCR'd, empty; rows, sections; warnings.
+    ("0005_document_report", "ALTER TABLE documents ADD COLUMN report TEXT NOT NULL DEFAULT '{}'"),
+    # E-mail metadata (JSON): from, to, date, subject.
+    ("0006_document_meta", "ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'"),
+    # Table rows (a loss run's claims, an SOV's locations) with their columns, per chunk, for the profile.
+    ("0007_table_rows", "CREATE TABLE IF NOT EXISTS table_rows ("
+                        "chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, "
+                        "document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE, "
+                        "position INTEGER NOT NULL, table_name TEXT NOT NULL, row_number INTEGER NOT NULL, "
+                        "cells TEXT NOT NULL)"),
+    ("0008_table_rows_by_document", "CREATE INDEX IF NOT EXISTS table_rows_by_document "
+                                    "ON table_rows(document_id, position)"),
 )
 
 _FTS_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -94,8 +109,12 @@ class DocumentRecord:
     mtime: float
     pages: int
     chunks: int
-    status: str
+    status: str  # "ok", or "no text" (read, but nothing in it to index)
     ingested_at: float
+    parent: str = ""  # an e-mail attachment: the message file it came in
+    report: dict[str, Any] = field(default_factory=dict)  # pages_in, pages_text, pages_ocr, pages_empty, rows,
+    # sections, hidden, warnings (see LoadedDocument.report)
+    meta: dict[str, str] = field(default_factory=dict)  # e-mail: from, to, date, subject
 
 
 @dataclass
@@ -130,6 +149,14 @@ class StoreStats:
     dimension: int | None
     db_bytes: int
     faiss_bytes: int
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def fts_phrases(text: str) -> list[str]:
@@ -300,20 +327,30 @@ class Store:
 
     # ---- documents --------------------------------------------------------------------------
 
+    _DOCUMENT_SELECT = ("SELECT id, path, title, kind, content_hash, size, mtime, pages, chunks, status, ingested_at, "
+                        "parent, report, meta FROM documents ")
+
+    @staticmethod
+    def _record(row: Sequence[Any]) -> DocumentRecord:
+        *fields, report, meta = row
+        return DocumentRecord(*fields, report=_json_object(report), meta=_json_object(meta))
+
     def documents(self) -> list[DocumentRecord]:
-        rows = self.db.execute(
-            "SELECT id, path, title, kind, content_hash, size, mtime, pages, chunks, status, ingested_at "
-            "FROM documents ORDER BY path"
-        ).fetchall()
-        return [DocumentRecord(*row) for row in rows]
+        rows = self.db.execute(self._DOCUMENT_SELECT + "ORDER BY path").fetchall()
+        return [self._record(row) for row in rows]
 
     def document(self, path: str) -> DocumentRecord | None:
-        row = self.db.execute(
-            "SELECT id, path, title, kind, content_hash, size, mtime, pages, chunks, status, ingested_at "
-            "FROM documents WHERE path = ?",
-            (path,),
-        ).fetchone()
-        return DocumentRecord(*row) if row else None
+        row = self.db.execute(self._DOCUMENT_SELECT + "WHERE path = ?", (path,)).fetchone()
+        return self._record(row) if row else None
+
+    def rows_of(self, path: str) -> list[TableRow]:
+        """The table rows stored for a document (its sheets' rows, its tables'), in document order, each with
+        its columns: what a submission profile reads loss runs and statements of values from."""
+        found = self.db.execute(
+            "SELECT r.table_name, r.row_number, r.cells FROM table_rows r JOIN documents d ON d.id = r.document_id "
+            "JOIN chunks c ON c.id = r.chunk_id WHERE d.path = ? ORDER BY c.page, c.position, r.position", (path,))
+        return [TableRow(name, number, tuple((str(k), str(v)) for k, v in json.loads(cells)))
+                for name, number, cells in found.fetchall()]
 
     def submissions(self) -> list[Submission]:
         """The submissions of the workspace: documents grouped by the folder they lie in, by name then folder."""
@@ -363,7 +400,9 @@ class Store:
     def put_documents(self, items: Sequence[tuple[dict[str, Any], Sequence[Chunk], Any]]) -> None:
         """Insert or replace documents with their chunks and vectors, all in one transaction.
 
-        Each item is (document fields, chunks, vectors as an (n, dim) float32 array)."""
+        Each item is (document fields, chunks, vectors as an (n, dim) float32 array). Fields may carry
+        `parent` (an attachment's message file), `status`, `report` and `meta` (dicts). A document of a file
+        on disk (no parent) replaces the attachments stored for it before, so its new ones follow it."""
         if not items:
             return
         import numpy as np
@@ -375,11 +414,16 @@ class Store:
             before = self._generation_in(db)
             for fields, chunks, vectors in items:
                 removed += self._delete_document(db, fields["path"])
+                parent = fields.get("parent", "")
+                if not parent:
+                    for (child,) in db.execute("SELECT path FROM documents WHERE parent = ?", (fields["path"],)):
+                        removed += self._delete_document(db, child)
                 cursor = db.execute(
                     "INSERT INTO documents(path, title, kind, content_hash, size, mtime, pages, chunks, status, "
-                    "ingested_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)",
+                    "ingested_at, parent, report, meta) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (fields["path"], fields["title"], fields["kind"], fields["content_hash"], fields["size"],
-                     fields["mtime"], fields["pages"], len(chunks), time.time()),
+                     fields["mtime"], fields["pages"], len(chunks), fields.get("status", "ok"), time.time(), parent,
+                     json.dumps(fields.get("report") or {}), json.dumps(fields.get("meta") or {})),
                 )
                 document_id = cursor.lastrowid
                 db.executemany(
@@ -392,8 +436,15 @@ class Store:
                     "INSERT INTO chunks_fts(rowid, text, heading, title) VALUES(?, ?, ?, ?)",
                     [(c.id, c.text, c.heading, search_title(c)) for c in chunks],
                 )
-                added_ids += [c.id for c in chunks]
-                added_vectors.append(np.asarray(vectors, dtype="float32").reshape(len(chunks), -1))
+                db.executemany(
+                    "INSERT INTO table_rows(chunk_id, document_id, position, table_name, row_number, cells) "
+                    "VALUES(?, ?, ?, ?, ?, ?)",
+                    [(c.id, document_id, i, row.table, row.number, json.dumps([list(cell) for cell in row.cells]))
+                     for c in chunks for i, row in enumerate(c.rows)],
+                )
+                if chunks:
+                    added_ids += [c.id for c in chunks]
+                    added_vectors.append(np.asarray(vectors, dtype="float32").reshape(len(chunks), -1))
             after = self._bump_generation(db)
         vectors_all = np.concatenate(added_vectors) if added_vectors else None
         self._apply_to_faiss(before, after, removed, added_ids, vectors_all)
@@ -405,9 +456,11 @@ class Store:
         with self.transaction() as db:
             before = after = self._generation_in(db)
             for path in paths:
-                if self.document_exists(db, path):
-                    removed_docs += 1
-                    removed_chunks += self._delete_document(db, path)
+                children = [row[0] for row in db.execute("SELECT path FROM documents WHERE parent = ?", (path,))]
+                for document in [path, *children]:  # a message takes its attachments with it
+                    if self.document_exists(db, document):
+                        removed_docs += 1
+                        removed_chunks += self._delete_document(db, document)
             if removed_docs:
                 after = self._bump_generation(db)
         if removed_docs:
@@ -425,6 +478,7 @@ class Store:
         if row is None:
             return []
         ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (row[0],))]
+        db.execute("DELETE FROM table_rows WHERE document_id = ?", (row[0],))
         db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)", (row[0],))
         db.execute("DELETE FROM chunks WHERE document_id = ?", (row[0],))
         db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
@@ -483,12 +537,30 @@ class Store:
         return {row[0]: self._chunk(row) for row in rows}
 
     def chunks_of(self, path: str) -> list[Chunk]:
+        """A document's chunks in order, each with its table rows."""
         rows = self.db.execute(self._CHUNK_SELECT + "WHERE d.path = ? ORDER BY c.page, c.position", (path,))
-        return [self._chunk(row) for row in rows.fetchall()]
+        table = self._table_rows("WHERE d.path = ?", (path,))
+        return [self._with_rows(self._chunk(row), table) for row in rows.fetchall()]
 
     def all_chunks(self) -> list[Chunk]:
+        """Every chunk, by document, each with its table rows."""
         rows = self.db.execute(self._CHUNK_SELECT + "ORDER BY d.path, c.page, c.position").fetchall()
-        return [self._chunk(row) for row in rows]
+        table = self._table_rows("", ())
+        return [self._with_rows(self._chunk(row), table) for row in rows]
+
+    def _table_rows(self, where: str, params: tuple[Any, ...]) -> dict[int, list[TableRow]]:
+        found: dict[int, list[TableRow]] = {}
+        for chunk, name, number, cells in self.db.execute(
+                "SELECT r.chunk_id, r.table_name, r.row_number, r.cells FROM table_rows r "
+                f"JOIN documents d ON d.id = r.document_id {where} ORDER BY r.chunk_id, r.position", params):
+            found.setdefault(chunk, []).append(
+                TableRow(name, number, tuple((str(k), str(v)) for k, v in json.loads(cells))))
+        return found
+
+    @staticmethod
+    def _with_rows(chunk: Chunk, table: dict[int, list[TableRow]]) -> Chunk:
+        rows = table.get(chunk.id)
+        return replace(chunk, rows=tuple(rows)) if rows else chunk
 
     def bm25(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         """(chunk id, score) by FTS5 BM25, best first; higher score is better. With `scope`, its chunks only

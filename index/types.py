@@ -25,6 +25,7 @@ class HiddenText:
 
     text: str
     reason: str  # "white text", "text under 2 pt", "off the page", "annotation", "metadata /Subject", ...
+    location: str = ""  # where it sits when finer than the page: "§ 4 Protection, ¶ 2", "comment by J. Doe"
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,23 @@ class LoadedDocument:
     path: str  # absolute path as ingested
     title: str
     pages: list[Page]
-    kind: str  # pdf, docx, md, txt, html, csv, xlsx
+    kind: str  # pdf, docx, md, txt, html, csv, xlsx, xls, eml, msg
     note: str = ""  # something the user should know, e.g. the text was not UTF-8
+    pages_in: int = 0  # pages (sheets, form-feed pages) the file has, empty ones included
+    pages_text: int = 0  # of those, pages with a text layer
+    pages_ocr: int = 0  # pages whose text was recognised from their image
+    pages_empty: int = 0  # pages that still have no text
+    warnings: tuple[str, ...] = ()  # per file, for the ingest report and status ("page 4: low OCR confidence")
+    meta: tuple[tuple[str, str], ...] = ()  # e-mail: ("from", ...), ("date", ...), ("subject", ...)
+    parent: str = ""  # an attachment: the path of the file on disk it came in (the message)
+
+    def report(self) -> dict[str, object]:
+        """What ingest stores and `status` shows about the file: pages in, with text, OCR'd, empty;
+        table rows and sections; warnings."""
+        rows = sum(len(page.rows) for page in self.pages)
+        return {"pages_in": self.pages_in or len(self.pages), "pages_text": self.pages_text,
+                "pages_ocr": self.pages_ocr, "pages_empty": self.pages_empty, "rows": rows,
+                "hidden": sum(len(page.hidden) for page in self.pages), "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class Chunk:
     heading: str = ""
     location: str = ""  # where in its file, as a reader finds it: "page 3", "§ 4 Protection, ¶ 2", "sheet SOV rows 2-9"
     flags: tuple[str, ...] = ()  # why the chunk is not trusted as evidence (see index.planted), empty when clean
+    rows: tuple[TableRow, ...] = field(default=(), compare=False, repr=False)  # the table rows it holds, whole
 
     def sort_key(self) -> tuple[str, int, int]:
         """Canonical order: document, then page, then position."""

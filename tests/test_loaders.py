@@ -126,14 +126,14 @@ def test_docx_headings_and_tables(tmp_path: Path) -> None:
     doc = load(path)
     assert doc.title == "Cover Letter"
     assert "# Cover Letter" in doc.pages[0].text
-    assert "Coverage: Building; Limit: 12,500,000." in doc.pages[0].text
+    assert "Coverage Building | Limit 12,500,000" in doc.pages[0].text
 
 
 def test_csv_rows_keep_their_header(tmp_path: Path) -> None:
     path = tmp_path / "sov.csv"
     path.write_text("Location,Address,Sprinklered\n1,12 Dock Rd,Y\n2,40 Mill St,N\n")
     text = load(path).pages[0].text
-    assert "Location: 2; Address: 40 Mill St; Sprinklered: N." in text
+    assert "Location 2 | Address 40 Mill St | Sprinklered N" in text
 
 
 def test_xlsx_sheets_are_pages(tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ def test_xlsx_sheets_are_pages(tmp_path: Path) -> None:
     workbook.save(path)
     doc = load(path)
     assert [p.number for p in doc.pages] == [1, 2]
-    assert "Location: 1; TIV: 2500000." in doc.pages[0].text
+    assert "Location 1 | TIV 2500000" in doc.pages[0].text
     assert doc.pages[1].heading == "Notes"
 
 
@@ -166,7 +166,7 @@ def test_html_headings_tables_and_no_scripts(tmp_path: Path) -> None:
     doc = load(path)
     text = doc.pages[0].text
     assert doc.title == "Survey"
-    assert "## Hydrants" in text and "Item: Fire station; Value: 2 miles." in text
+    assert "## Hydrants" in text and "Item Fire station | Value 2 miles" in text
     assert "hidden" not in text
 
 

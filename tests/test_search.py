@@ -57,7 +57,8 @@ def test_cli_batch_json_lines(sample_core, tmp_path: Path) -> None:
     for line in lines:
         assert len(line["results"]) == 2
         first = line["results"][0]
-        assert set(first) == {"source", "page", "chunk_id", "score", "text"}
+        assert set(first) == {"source", "page", "location", "flags", "chunk_id", "score", "text"}
+        assert first["location"].startswith(("page ", "sheet ", "rows ", "§ ", "¶ "))
         assert Path(first["source"]).is_absolute() and Path(first["source"]).exists()
 
     plain = tmp_path / "queries.txt"

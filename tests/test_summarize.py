@@ -64,8 +64,9 @@ label = "Loss history"
 kind = "list"
 method = "extract"
 keywords = ["claim*"]
-pattern = \'\'\'(?x) (?P<date>\\b\\d{1,2}/\\d{1,2}/\\d{4}) \\s+ (?P<cause>(?:(?!\\d{1,2}/\\d{1,2}/\\d{4})[^$]){3,300}?)
-  \\s+ (?P<status>Open|Closed) \\s+ (?P<paid>\\$[\\d,]+) \\s+ (?P<reserved>\\$[\\d,]+)\'\'\'
+pattern = \'\'\'(?x) (?P<date>\\b\\d{1,2}/\\d{1,2}/\\d{4}) \\s+ (?:\\|\\s+ (?:Cause\\ of\\ Loss|Cause) \\s+)?
+  (?P<cause>(?:(?!\\d{1,2}/\\d{1,2}/\\d{4})[^$|]){3,300}?) \\s* (?:\\|\\s*Status\\s+)? \\s* (?P<status>Open|Closed)
+  \\s* (?:\\|\\s*Paid\\s+)? \\s* (?P<paid>\\$[\\d,]+) \\s* (?:\\|\\s*Reserved?\\s+)? \\s* (?P<reserved>\\$[\\d,]+)\'\'\'
 pattern_scope = "page"
 display = "{date}: {cause} ({status}); paid {paid}, reserved {reserved}"
 max_items = 20

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from assistant.prompts import location_of
 from ui import core
 
 ws = core.workspace()
@@ -73,10 +74,11 @@ def source_card(citation: Any, kind: str) -> None:
             st.caption(core.md_text(core.display_path(citation.source, settings.workspace)))
             for chunk in assistant.passage(citation.chunk_id):
                 text = " ".join(chunk.text.split())
+                where = core.md_text(location_of(chunk))
                 if chunk.id == citation.chunk_id:
-                    st.markdown(f"**page {chunk.page}**  \n" + core.md_highlight(text, quote))
+                    st.markdown(f"**{where}**  \n" + core.md_highlight(text, quote))
                 else:
-                    st.markdown(f":gray[page {chunk.page}: {core.md_text(text)}]")
+                    st.markdown(f":gray[{where}: {core.md_text(text)}]")
 
 
 def show_answer(answer: Any) -> None:
