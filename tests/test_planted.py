@@ -195,7 +195,7 @@ def test_status_and_search_mark_flagged_documents(red_team, capsys) -> None:
 
     core, _ = red_team
     flagged = core.flagged()
-    print_status(core.settings, core.stats(), True, flagged)
+    print_status(core.settings, core.stats(), True, core.documents(), flagged)
     status = json.loads(capsys.readouterr().out)
     assert status["flagged_passages"] >= len(PLANTED)
     assert any(item["file"] == "broker_note.txt" and item["submission"] == "quarry-lane" for item in status["flagged"])
