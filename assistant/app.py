@@ -44,7 +44,8 @@ class Assistant:
         from index.embeddings import Embedder
 
         s = self.settings
-        return Embedder(s.embedding_model, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
+        return Embedder(s.embedding_model, batch_size=s.embed_batch_size, dtype=s.embed_dtype,
+                        backend=s.embedding_backend, cache_dir=s.models_dir)
 
     @cached_property
     def store(self) -> Store:
