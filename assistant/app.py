@@ -52,14 +52,17 @@ class Assistant:
         """The writable store (created if missing)."""
         from index.store import Store
 
-        return Store(self.settings.db_path, self.settings.faiss_path)
+        s = self.settings
+        return Store(s.db_path, s.faiss_path, approximate_from=s.approximate_index_chunks, nprobe=s.ivf_nprobe)
 
     @cached_property
     def reader(self) -> Store:
         """A read-only view of the store: never takes the writer lock, fails if nothing was ingested."""
         from index.store import Store
 
-        return Store(self.settings.db_path, self.settings.faiss_path, readonly=True)
+        s = self.settings
+        return Store(s.db_path, s.faiss_path, readonly=True, approximate_from=s.approximate_index_chunks,
+                     nprobe=s.ivf_nprobe)
 
     @cached_property
     def retriever(self) -> Retriever:
