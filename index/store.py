@@ -130,7 +130,7 @@ class Scope:
 
 # ---- the vector index -----------------------------------------------------------------------------------
 
-APPROXIMATE_FROM = 200_000  # chunks; the default of Settings.approximate_index_chunks (0: always exact)
+APPROXIMATE_FROM = 50_000  # chunks; the default of Settings.approximate_index_chunks (0: always exact)
 IVF_TRAIN_PER_LIST = 40  # k-means training points per list (a sample of the vectors)
 IVF_PROBE_SHARE = 0.02  # of the lists searched per query (ivf_nprobe)
 IVF_KEEP_BELOW = 0.8  # an IVF index stays IVF until deletes take it under this share of the threshold
