@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / ".test-cache" / "models")
     parser.add_argument("--no-quality", action="store_true",
                         help="cosine and speed only, over 120-word passages of the text files (no ingest)")
+    parser.add_argument("--limit", type=int, default=0, help="--no-quality: at most this many passages")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     embedders = make_embedders(args.cache, args.variants)
@@ -122,6 +123,7 @@ def main() -> None:
     for path in sorted(p for corpus in CORPORA.values() for p in corpus.docs.rglob("*.md")) if args.no_quality else []:
         words = path.read_text(errors="ignore").split()
         texts += [" ".join(words[i:i + 120]) for i in range(0, len(words), 120)]
+    texts = texts[:args.limit] if args.limit else texts
     for corpus in [] if args.no_quality else CORPORA:
         by_embedder, corpus_texts = quality(corpus, embedders, args.k)
         for name, result in by_embedder.items():
@@ -137,12 +139,12 @@ def main() -> None:
         print(json.dumps({"chunks": len(texts), "scores": scores, "cosine": cosine, "speed": timing}))
         return
     corpora = list(CORPORA) if scores else []
-    print("| embedder | mean cos | min cos | " + " | ".join(
-        f"{c} {m} hit@{args.k} | {c} {m} MRR@10" for c in corpora for m in ("hybrid", "dense")) + " |")
+    print("| " + " | ".join(["embedder", "mean cos", "min cos"] + [
+        f"{c} {m} hit@{args.k} | {c} {m} MRR@10" for c in corpora for m in ("hybrid", "dense")]) + " |")
     print("|" + "---|" * (3 + 4 * len(corpora)))
     for name in embedders:
         cells = [f"{scores[name][c][m][x]:.3f}" for c in corpora for m in ("hybrid", "dense") for x in ("hit", "mrr")]
-        print(f"| {name} | {cosine[name]['mean']:.4f} | {cosine[name]['min']:.4f} | " + " | ".join(cells) + " |")
+        print("| " + " | ".join([name, f"{cosine[name]['mean']:.4f}", f"{cosine[name]['min']:.4f}", *cells]) + " |")
     base = timing["torch bfloat16"]
     print(f"\nspeed over {len(texts)} chunks, best of {args.repeat} (interleaved):")
     for name, t in timing.items():
