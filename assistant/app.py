@@ -47,21 +47,25 @@ class Assistant:
         from index.embeddings import Embedder
 
         s = self.settings
-        return Embedder(s.embedding_model, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
+        return Embedder(s.embedding_model, batch_size=s.embed_batch_size, dtype=s.embed_dtype,
+                        backend=s.embedding_backend, cache_dir=s.models_dir)
 
     @cached_property
     def store(self) -> Store:
         """The writable store (created if missing)."""
         from index.store import Store
 
-        return Store(self.settings.db_path, self.settings.faiss_path)
+        s = self.settings
+        return Store(s.db_path, s.faiss_path, approximate_from=s.approximate_index_chunks, nprobe=s.ivf_nprobe)
 
     @cached_property
     def reader(self) -> Store:
         """A read-only view of the store: never takes the writer lock, fails if nothing was ingested."""
         from index.store import Store
 
-        return Store(self.settings.db_path, self.settings.faiss_path, readonly=True)
+        s = self.settings
+        return Store(s.db_path, s.faiss_path, readonly=True, approximate_from=s.approximate_index_chunks,
+                     nprobe=s.ivf_nprobe)
 
     @cached_property
     def retriever(self) -> Retriever:

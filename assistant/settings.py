@@ -28,10 +28,19 @@ class Settings(BaseSettings):
     embedding_model: str = BUNDLED_EMBEDDER
     embed_batch_size: int = 64
     embed_dtype: str = "auto"  # auto (bfloat16 where the CPU has native BF16), float32 or bfloat16
+    # torch (sentence-transformers, embed_dtype) or onnx-int8 (exported once into models_dir, onnxruntime;
+    # benchmarks/embedding_int8.py: 1.46x bfloat16's speed; hybrid search within 0.5 point of float32, dense-only
+    # MRR@10 0.5-0.65 point below it, hence not the default). Documents and queries use the same backend.
+    embedding_backend: Literal["torch", "onnx-int8"] = "torch"
     chunk_size: int = 224  # tokens of the embedder's tokenizer; + the context line stays within MiniLM's 256
     chunk_overlap: int = 32
     max_file_mb: int = 32  # files larger than this are refused
     ingest_batch_chunks: int = 512  # chunks embedded and committed together
+
+    # From this many chunks the vector index is approximate (FAISS IVF-Flat, built from SQLite), below it exact:
+    # exact p50 is 48 ms at 100k on a busy 2-core machine, IVF 0.14 ms at recall@10 0.997 (benchmarks/vector_index.py).
+    approximate_index_chunks: int = 50_000
+    ivf_nprobe: int = 0  # IVF lists searched per query; 0: the store's choice for its list count
 
     # Retrieval
     top_k: int = 5

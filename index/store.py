@@ -11,6 +11,7 @@ stale (a crash, or an ingest still running) rebuilds it in memory from SQLite.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -126,18 +127,94 @@ class Scope:
     chunk_ids: frozenset[int]
     _search_params: Any = field(default=None, init=False, repr=False, compare=False)
 
-    def search_params(self) -> Any:
-        """FAISS search parameters selecting this scope's chunk ids (built once; the selector is kept alive
-        here, since the parameters hold only a pointer to it)."""
+    def search_params(self, nprobe: int | None = None) -> Any:
+        """FAISS search parameters selecting this scope's chunk ids; with `nprobe`, for an IVF index (which
+        takes IVF parameters only). Built once per nprobe; the selector is kept alive here, since the
+        parameters hold only a pointer to it."""
         with _SCOPE_LOCK:  # built once: a second build would free the selector a search may be using
+            import faiss
+
             if self._search_params is None:
-                import faiss
                 import numpy as np
 
                 selector = faiss.IDSelectorBatch(np.fromiter(sorted(self.chunk_ids), dtype="int64",
                                                              count=len(self.chunk_ids)))
-                self._search_params = (faiss.SearchParameters(sel=selector), selector)
-            return self._search_params[0]
+                self._search_params = (selector, {})
+            selector, by_nprobe = self._search_params
+            if nprobe not in by_nprobe:
+                by_nprobe[nprobe] = (faiss.SearchParameters(sel=selector) if nprobe is None
+                                     else faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))
+            return by_nprobe[nprobe]
+
+
+# ---- the vector index -----------------------------------------------------------------------------------
+
+APPROXIMATE_FROM = 50_000  # chunks; the default of Settings.approximate_index_chunks (0: always exact)
+IVF_TRAIN_PER_LIST = 40  # k-means training points per list (a sample of the vectors)
+IVF_PROBE_SHARE = 0.02  # of the lists searched per query (ivf_nprobe)
+IVF_KEEP_BELOW = 0.8  # an IVF index stays IVF until deletes take it under this share of the threshold
+
+
+def ivf_lists(count: int) -> int:
+    """IVF lists for `count` vectors: about 4 sqrt(n) (1,264 at 100k, 4,000 at 1M)."""
+    return max(64, int(4 * math.sqrt(max(count, 1))))
+
+
+def ivf_nprobe(lists: int) -> int:
+    """Lists searched per query: the least giving recall@10 >= 0.99 against exact search on MiniLM-like
+    vectors at 100k and 1M chunks, with a margin (benchmarks/vector_index.py)."""
+    return max(8, min(lists, math.ceil(lists * IVF_PROBE_SHARE)))
+
+
+def is_ivf(index: Any) -> bool:
+    return hasattr(index, "nprobe") and hasattr(index, "nlist")
+
+
+def index_fits(index: Any, count: int, approximate_from: int) -> bool:
+    """Whether `index` is the kind `count` chunks want: exact below the threshold, IVF at or above it (kept
+    down to IVF_KEEP_BELOW of it, so deletes near the line do not rebuild it each time), and an IVF index
+    whose list count still suits the count (retrained once it has grown about 4x)."""
+    if approximate_from <= 0:
+        return not is_ivf(index)
+    if not is_ivf(index):
+        return count < approximate_from
+    return count >= IVF_KEEP_BELOW * approximate_from and ivf_lists(count) <= 2 * index.nlist
+
+
+def build_vector_index(ids: Any, vectors: Any, dimension: int, approximate_from: int = APPROXIMATE_FROM,
+                       nprobe: int = 0, seed: int = 1234) -> Any:
+    """The FAISS index over `vectors` (float32, normalized) keyed by `ids` (int64): exact inner product below
+    `approximate_from` vectors; at or above it IVF (flat lists, inner product), k-means trained on a sample,
+    with a hash-table direct map so deletes (`remove_ids`) and `reconstruct` (exact: lists hold the float32
+    vectors) keep working. `nprobe` 0: `ivf_nprobe` of its list count."""
+    import faiss
+    import numpy as np
+
+    vectors = np.ascontiguousarray(vectors, dtype="float32").reshape(-1, dimension)
+    ids = np.ascontiguousarray(ids, dtype="int64")
+    count = len(ids)
+    if approximate_from <= 0 or count < approximate_from:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        if count:
+            index.add_with_ids(vectors, ids)
+        return index
+    lists = ivf_lists(count)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = seed
+    index.cp.min_points_per_centroid = 1  # small indexes (tests) train on what there is, without a warning
+    sample = np.random.default_rng(seed).choice(count, size=min(count, lists * IVF_TRAIN_PER_LIST), replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.add_with_ids(vectors, ids)
+    index.nprobe = nprobe or ivf_nprobe(lists)
+    return index
+
+
+def scoped_nprobe(index: Any, scope_size: int) -> int:
+    """Lists to search for a scope of `scope_size` chunks: more as the scope is a smaller share of the index
+    (its nearest chunks lie in farther lists), every list (exact within the scope) for a small scope."""
+    share = scope_size / max(index.ntotal, 1)
+    return min(index.nlist, math.ceil(index.nprobe / max(share, 1e-9)))
 
 
 @dataclass(frozen=True)
@@ -181,8 +258,11 @@ def fts_phrases(text: str) -> list[str]:
 class Store:
     """SQLite (system of record) plus the FAISS file derived from it."""
 
-    def __init__(self, db_path: Path, faiss_path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, db_path: Path, faiss_path: Path, *, readonly: bool = False,
+                 approximate_from: int = APPROXIMATE_FROM, nprobe: int = 0) -> None:
         self.db_path = Path(db_path)
+        self.approximate_from = approximate_from  # chunks from which FAISS is IVF (0: always exact)
+        self.nprobe = nprobe  # IVF lists per query (0: ivf_nprobe of the list count)
         self.faiss_path = Path(faiss_path)
         self.readonly = readonly
         self._local = threading.local()
@@ -506,6 +586,9 @@ class Store:
                 self._faiss.remove_ids(np.asarray(removed, dtype="int64"))
             if added:
                 self._faiss.add_with_ids(vectors, np.asarray(added, dtype="int64"))
+            if not index_fits(self._faiss, self._faiss.ntotal, self.approximate_from):
+                self._faiss, self._faiss_generation = None, None  # crossed the threshold: rebuilt on next use
+                return
             self._faiss_generation = after
 
     # ---- chunks -----------------------------------------------------------------------------
@@ -646,23 +729,25 @@ class Store:
             return None
         # The file is renamed into place before its generation is recorded: check it holds what SQLite says.
         count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        return index if index.ntotal == count else None
+        if index.ntotal != count or not index_fits(index, count, self.approximate_from):
+            return None  # stale, or the other kind (the threshold was crossed or changed): rebuilt
+        if is_ivf(index):
+            index.nprobe = self.nprobe or ivf_nprobe(index.nlist)
+        return index
 
     def _build_faiss(self) -> Any:
-        import faiss
+        """Exact or IVF by chunk count (`build_vector_index`), from the vectors in SQLite."""
         import numpy as np
 
         _, dimension = self.embedding_model()
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension or 384))
         ids: list[int] = []
         blobs: list[bytes] = []
         for chunk_id_, blob in self.db.execute("SELECT id, vector FROM chunks"):
             ids.append(chunk_id_)
             blobs.append(blob)
-        if ids:
-            vectors = np.frombuffer(b"".join(blobs), dtype="float32").reshape(len(ids), -1)
-            index.add_with_ids(vectors, np.asarray(ids, dtype="int64"))
-        return index
+        vectors = np.frombuffer(b"".join(blobs), dtype="float32")
+        return build_vector_index(np.asarray(ids, dtype="int64"), vectors, dimension or 384,
+                                  self.approximate_from, self.nprobe)
 
     def save_faiss(self) -> None:
         """Write the FAISS file for the current generation: temp file, fsync, rename, then stamp."""
@@ -682,7 +767,8 @@ class Store:
 
     def dense(self, vector: Any, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         """(chunk id, cosine) by FAISS inner product over normalized vectors, best first. With `scope`, its
-        chunks only: FAISS skips the others (an ID selector), so as many come back as the scope holds."""
+        chunks only: FAISS skips the others (an ID selector), so as many come back as the scope holds (on an
+        IVF index, from the lists searched: every list for a small scope, see `scoped_nprobe`)."""
         import numpy as np
 
         index = self.faiss_index()
@@ -695,7 +781,8 @@ class Store:
             wanted = min(limit, len(scope.chunk_ids), index.ntotal)
             if wanted == 0:
                 return []
-            scores, ids = index.search(query, wanted, params=scope.search_params())
+            nprobe = scoped_nprobe(index, len(scope.chunk_ids)) if is_ivf(index) else None
+            scores, ids = index.search(query, wanted, params=scope.search_params(nprobe))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
     def dense_scores(self, vector: Any, ids: Sequence[int], scope: Scope | None = None) -> dict[int, float]:
