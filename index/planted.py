@@ -208,7 +208,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Leetspeak digits read as the letters they stand for (only inside words that mix letters and digits).
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _LEET_L = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
-_MIXED_WORD = re.compile(r"\b(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[\w@$]{3,}\b", re.IGNORECASE)
+_MIXED_WORD = re.compile(r"\b(?=(?:[\w@$]*[a-z]){2})(?=(?:[\w@$]*[0-9@$]){2})[\w@$]{3,}\b", re.IGNORECASE)  # 2+ each
 
 
 # Reversed text is read backwards only when something asks for it or reversed instruction words appear.
