@@ -167,7 +167,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:base64|rot13|hex|hexadecimal)\b[^.\n]{0,60}?\b(?:instruction|apply|follow|treat it|obey|execute)\b",
     )),
     ("instruction in another language", _rule(
-        r"\b(?:ignora|ignore[sz]?|olvida|oubliez|ignoriere|vergiss|ignorieren|dimentica)\b[^.\n]{0,40}?\b(?:"
+        r"\b(?:ignora|ignorez|olvida|oubliez|ignoriere|vergiss|ignorieren|dimentica)\b[^.\n]{0,40}?\b(?:"
         r"instrucciones|instructions|anweisungen|istruzioni|reglas|règles|regeln|regole|indicaciones|consignes)\b",
         r"\b(?:para el|para la|pour l'|pour le|an die|an den|für die|per l')\s*(?:modelo|asistente|ia|ki|"
         r"assistant|assistenten|modèle|modell|intelligence artificielle|künstliche intelligenz)\b",

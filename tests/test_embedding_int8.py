@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import SAMPLE_DOCS
 
 MODEL = "bundled:all-MiniLM-L6-v2"
-TOLERANCE = 0.005  # hit@5 and MRR@10 within half a point of float32
+TOLERANCE = 0.005  # hit@5 and MRR@10 may not drop more than half a point below float32 (a gain is no drop)
 MIN_MEAN_COSINE = 0.995  # measured 0.998 (per-tensor weights: 0.957)
 MIN_COSINE = 0.98
 
@@ -63,8 +63,8 @@ def test_int8_matches_float32_on_sample_questions(int8, sample_workspace, tmp_pa
     cosine = (f32_vectors * int8_vectors).sum(axis=1)
     assert cosine.mean() >= MIN_MEAN_COSINE and cosine.min() >= MIN_COSINE, (cosine.mean(), cosine.min())
     assert f32_hit >= 0.8  # the evaluation ran: not two empty rankings agreeing
-    assert abs(int8_hit - f32_hit) <= TOLERANCE, (int8_hit, f32_hit)
-    assert abs(int8_mrr - f32_mrr) <= TOLERANCE, (int8_mrr, f32_mrr)
+    assert int8_hit >= f32_hit - TOLERANCE, (int8_hit, f32_hit)
+    assert int8_mrr >= f32_mrr - TOLERANCE, (int8_mrr, f32_mrr)
 
 
 def test_export_reused_and_tokens_shared(int8, model_cache, embedder) -> None:

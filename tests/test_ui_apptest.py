@@ -203,14 +203,14 @@ def test_a_planted_instruction_is_named_in_chat_and_on_the_library_page(ui, tmp_
     ingest(ui, folder)
     app = ui("library")
     shown = texts(app)
-    assert "broker_note.txt" in shown and "planted instruction" in shown and "never used as evidence" in shown
+    assert core_md("broker_note.txt") in shown and "planted instruction" in shown and "never used as evidence" in shown
     app = ui()
     app.chat_input[0].set_value(PLANTED[0].question).run()
     assert not app.exception, app.exception
     [answer] = app.session_state[f"chat:{ui.workspace.assistant.settings.workspace}"]["answers"]
     assert answer.flagged and "approved" not in answer.text.lower()
     warnings = "\n".join(str(e.value) for e in app.warning)
-    assert "Flagged:" in warnings and "broker" in warnings and "not used as evidence" in warnings
+    assert core_md(answer.flagged[0].note()) in warnings and "broker" in warnings
 
 
 def core_md(text: str) -> str:
