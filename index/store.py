@@ -425,10 +425,12 @@ class Store:
 
     def rows_of(self, path: str) -> list[TableRow]:
         """The table rows stored for a document (its sheets' rows, its tables'), in document order, each with
-        its columns: what a submission profile reads loss runs and statements of values from."""
+        its columns: what a submission profile reads loss runs and statements of values from. Rows of flagged
+        chunks (planted instructions, hidden text) are left out, as they are never evidence."""
         found = self.db.execute(
             "SELECT r.table_name, r.row_number, r.cells FROM table_rows r JOIN documents d ON d.id = r.document_id "
-            "JOIN chunks c ON c.id = r.chunk_id WHERE d.path = ? ORDER BY c.page, c.position, r.position", (path,))
+            "JOIN chunks c ON c.id = r.chunk_id WHERE d.path = ? AND c.flags = '' "
+            "ORDER BY c.page, c.position, r.position", (path,))
         return [TableRow(name, number, tuple((str(k), str(v)) for k, v in json.loads(cells)))
                 for name, number, cells in found.fetchall()]
 

@@ -99,6 +99,9 @@ def test_ingest_flags_each_planted_document_and_keeps_it(red_team) -> None:
         assert carriers, f"{case.name} ({case.kind}): nothing flagged"
         assert all("survey.txt" not in path for path in carriers), carriers
     assert not [path for path in flagged if "/innocent-notes/" in path]
+    # The planted CSV cell's row is not handed on as a table row (a profile reads rows, never flagged ones).
+    sov = next(path for path in flagged if path.endswith("maple-textiles/statement_of_values.csv"))
+    assert not [row for row in core.store.rows_of(sov) if "$100" in row.text()]
     warned = {path for path, reason in report.warnings if "never used as evidence" in reason}
     assert set(flagged) <= warned  # one warning line per file with flagged text
 
