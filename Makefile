@@ -10,6 +10,8 @@ WORKSPACE ?= $(CURDIR)/.demo-workspace
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	# libGL and GLib for OpenCV (the OCR of scanned pages), from apt when missing.
+	bash scripts/ci-system-deps.sh libs || echo "warning: libGL/GLib could not be installed; OCR of scanned pages will fail" >&2
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# The CPU build of torch first, pinned, so nothing pulls the CUDA wheels.
