@@ -55,7 +55,7 @@ from typing import Any
 
 from assistant.citations import terms
 from assistant.engines.base import Engine, EngineError, GenerationRequest, generate
-from assistant.prompts import neutralize
+from assistant.prompts import location_of, neutralize
 from assistant.summary_template import FieldSpec, SummaryTemplate
 from assistant.verification import fact_disagreements, facts
 from index.planted import describe, is_flagged
@@ -690,7 +690,7 @@ class Summarizer:
         if not chunks:
             raise SummarizeError("every passage of the document is flagged (planted instructions or hidden text)")
         summary = self.summarize_document(job, chunks, emit=emit)
-        summary.flagged = [f"{chunk.location or f'page {chunk.page}'}: {describe(chunk.flags)}" for chunk in flagged]
+        summary.flagged = [f"{location_of(chunk)}: {describe(chunk.flags)}" for chunk in flagged]
         locate_items(summary, chunks)
         self.store.save(key, summary)
         return summary

@@ -123,6 +123,8 @@ class Answer:
         return [item.note() for item in self.flagged]
 
     def to_dict(self) -> dict[str, Any]:
+        from assistant.prompts import location_of
+
         usage = self.usage
         return {
             "question": self.question,
@@ -141,7 +143,7 @@ class Answer:
             "invalid_citations": self.invalid_citations,
             "sources": [
                 {"number": number, "submission": PurePath(hit.chunk.source).parent.name, "source": hit.chunk.source,
-                 "page": hit.chunk.page, "location": hit.chunk.location or f"page {hit.chunk.page}",
+                 "page": hit.chunk.page, "location": location_of(hit.chunk),
                  "chunk_id": hit.chunk.id,
                  "score": round(hit.score, 6)}
                 for number, hit in enumerate(self.sources, start=1)

@@ -283,8 +283,9 @@ class Ingester:
         report["sections"] = len({chunk.heading for chunk in chunks if chunk.heading and not chunk.flags})
         if document.note:
             report["warnings"] = [document.note, *report["warnings"]]
-        if warning_for(chunks):
-            report["warnings"].append(warning_for(chunks))
+        flagged = warning_for(chunks)
+        if flagged:
+            report["warnings"].append(flagged)
         fields = {"path": path, "title": document.title, "kind": document.kind, "content_hash": digest,
                   "size": size, "mtime": mtime, "pages": len(document.pages), "parent": parent,
                   "status": "ok" if chunks else NO_TEXT, "report": report, "meta": dict(document.meta)}
