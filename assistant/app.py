@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from assistant.engines.base import Engine
     from assistant.evaluation import EvalReport
     from assistant.evidence import EvidenceRanker
+    from assistant.profile.model import Profile
+    from assistant.profile.service import ProfileRun, ProfileService
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
     from assistant.tuning import DatasetBuildResult
@@ -151,6 +153,35 @@ class Assistant:
     def submissions(self) -> list[Submission]:
         """The workspace's submissions (the folders its documents lie in), each with its documents."""
         return self.reader.submissions()
+
+    # ---- submission profiles ----------------------------------------------------------------------
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        from assistant.profile.service import ProfileService
+
+        return ProfileService(self.reader, self.settings.profiles_dir)
+
+    def submission(self, name: str) -> Submission:
+        """A submission by its folder's name or path; ProfileError (one line, naming the known ones) if none."""
+        from assistant.profile.service import ProfileError
+
+        found = self.profiles.find(name)
+        if found is None:
+            known = ", ".join(item.name for item in self.submissions()) or "none ingested"
+            raise ProfileError(f"no submission named {name!r} (known: {known})")
+        return found
+
+    def profile(self, name: str, *, force: bool = False) -> Profile:
+        """The submission's profile (see assistant.profile): reused from the workspace unless its documents
+        changed, else built from the stored table rows and text."""
+        return self.profiles.profile(self.submission(name), force=force)[0]
+
+    def profile_all(self, *, force: bool = False,
+                    progress: Callable[[ProfileRun], None] | None = None) -> list[ProfileRun]:
+        """Every submission's profile, each rebuilt only when its documents changed; one failing never
+        stops the rest."""
+        return self.profiles.build_all(force=force, progress=progress)
 
     def insureds(self) -> dict[str, list[str]]:
         """Ingested document paths by insured (the first folder under the documents' common folder)."""

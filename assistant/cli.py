@@ -171,6 +171,75 @@ def submissions(
     out.print(table)
 
 
+@app.command()
+def profile(
+    submission: Annotated[str | None, typer.Argument(help="The submission: its folder's name (see `assistant "
+                                                          "submissions`) or path.")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the profile to FILE (.json, .md or .csv); "
+                                                                "with --all, a folder for one file per submission.")]
+    = None,
+    all_submissions: Annotated[bool, typer.Option("--all", help="Every submission; each rebuilt only when its "
+                                                                "documents changed.")] = False,
+    force: Annotated[bool, typer.Option(help="Rebuild even when the documents did not change.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+) -> None:
+    """A submission's profile: COPE and values per location, totals, the loss history, recommendations and the
+    conflicts between documents, every value with its source (file, location, quote)."""
+    from rich.markdown import Markdown
+
+    from assistant.console import display_path, err
+    from assistant.console import out as terminal
+    from assistant.profile import output
+    from assistant.profile.service import ProfileError
+    from index.store import StoreError
+
+    if (submission is None) == (not all_submissions):
+        raise fail("name one submission, or give --all")
+    assistant = core()
+    try:
+        if all_submissions:
+            def report(run) -> None:
+                if run.error:
+                    err.print(f"{run.submission}: failed: {run.error}", highlight=False)
+                elif run.profile is not None and not run.profile.documents:
+                    err.print(f"{run.submission}: skipped, no submission documents (guidelines only)", highlight=False)
+                else:
+                    err.print(f"{run.submission}: {'unchanged' if run.reused else 'profiled'}", highlight=False)
+
+            runs = assistant.profile_all(force=force, progress=report)
+            built = [run.profile for run in runs if run.profile is not None and run.profile.documents]
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                for item in built:
+                    output.write(item, out / f"{item.submission}.json")
+                err.print(f"wrote {len(built)} profiles to {display_path(str(out))}", highlight=False)
+            elif as_json:
+                for item in built:
+                    print(output.to_json(item).replace("\n", " ") if False else json_line(item))
+            if any(run.error for run in runs):
+                raise typer.Exit(EXIT_FILES_FAILED)
+            return
+        found = assistant.profile(submission or "", force=force)
+    except (ProfileError, StoreError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    if out is not None:
+        try:
+            output.write(found, out)
+        except (ValueError, OSError) as exc:
+            raise fail(str(exc)) from None
+        err.print(f"wrote {display_path(str(out))}", highlight=False)
+    elif as_json:
+        print(output.to_json(found))
+    else:
+        terminal.print(Markdown(output.to_markdown(found)))
+
+
+def json_line(item: Any) -> str:
+    import json
+
+    return json.dumps(item.model_dump(mode="json"), ensure_ascii=False)
+
+
 @docs_app.command("list")
 def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Ingested documents with pages, chunks and ingest time."""

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
         return self.workspace / "summaries"
 
     @property
+    def profiles_dir(self) -> Path:
+        return self.workspace / "profiles"
+
+    @property
     def logs_dir(self) -> Path:
         return self.workspace / "logs"
 

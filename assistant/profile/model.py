@@ -140,8 +140,6 @@ class LossSummary(BaseModel):
     largest: list[str] = Field(default_factory=list)  # claim numbers, largest incurred first
     earned_premium: float | None = None
     loss_ratio_pct: float | None = None  # incurred / earned premium over the terms stated
-    stated_loss_ratio_pct: float | None = None  # the loss run's own total loss ratio, when it states one
-    valuation_date: Sourced | None = None
 
 
 class Recommendation(BaseModel):
@@ -167,7 +165,8 @@ class Profile(BaseModel):
     submission: str  # the folder's name
     folder: str
     insured: Sourced | None = None
-    effective_date: Sourced | None = None
+    effective_date: Sourced | None = None  # of the policy proposed: anchors "the last three years"
+    valuation_date: Sourced | None = None  # of the latest loss run
     documents: list[str] = Field(default_factory=list)
     roles: dict[str, str] = Field(default_factory=dict)  # document path -> role
     locations: list[LocationProfile] = Field(default_factory=list)
