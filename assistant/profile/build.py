@@ -41,6 +41,7 @@ from assistant.profile.tables import LocationRow, TableReading, read_tables
 from assistant.prompts import location_of
 from index.types import Chunk
 
+SITE_WIDE_BASIS = "stated for the whole site"
 ROLE_ORDER = ("sov", "loss_run", "inspection", "broker", "other", "notes")
 # Which role's reading a field shows first (then the rest in ROLE_ORDER).
 PROTECTION_FIELDS = frozenset(("sprinklered", "sprinkler_coverage_pct", "sprinkler_type", "sprinkler_design", "alarm",
@@ -72,7 +73,7 @@ def role_of(path: str, title: str, kind: str, reading: TableReading, first_text:
 
 def _sourced(finding: Finding, role: str) -> Sourced:
     chunk = finding.chunk
-    return Sourced(value=finding.value, method="text", source=Source(
+    return Sourced(value=finding.value, method="text", basis=SITE_WIDE_BASIS if finding.site_wide else "", source=Source(
         file=chunk.source, location=location_of(chunk), quote=finding.quote, chunk_id=chunk.id, page=chunk.page,
         role=role))
 
@@ -81,10 +82,11 @@ def _order_for(key: str) -> tuple[str, ...]:
     return _PROTECTION_ORDER if key in PROTECTION_FIELDS else _VALUES_ORDER
 
 
-def _rank(key: str, reading: Sourced, position: int) -> tuple[int, int, int]:
+def _rank(key: str, reading: Sourced, position: int) -> tuple[int, int, int, int]:
     role = reading.source.role if reading.source else "other"
     order = _order_for(key)
-    return (order.index(role) if role in order else len(order), 0 if reading.method == "table" else 1, position)
+    return (order.index(role) if role in order else len(order), 1 if reading.basis == SITE_WIDE_BASIS else 0,
+            0 if reading.method == "table" else 1, position)
 
 
 class _Locations:
@@ -138,16 +140,22 @@ def _label_value(readings: Sequence[TableReading], pattern: str) -> tuple[str, S
 
 
 _EFFECTIVE = re.compile(
-    r"\b(?:proposed\s+)?effective(?:\s+date)?\s*(?::|is|of|on)?\s*(?:date\s*:?\s*)?(?P<d>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\b(?:proposed\s+)?(?:effective|eff\.?)(?:\s+date)?\s*(?::|is|of|on)?\s*(?:date\s*:?\s*)?(?P<d>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
     r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})|\bterm\s*:?\s*(?P<t>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
     r"\d{1,2}/\d{1,2}/\d{2,4})\s+(?:to|-|through)\b|\b(?:renewal|inception)\s+(?:date\s+)?(?:of|is|on)\s+"
     r"(?P<r>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})", re.IGNORECASE)
 _EXPIRING = re.compile(r"\b(?:expiring|annual|current|incumbent'?s?)\s+(?:annual\s+)?premiums?\s*(?::|of|is|was|at)?\s*"
                        r"(?:property\s+)?\$\s?([\d,]+(?:\.\d\d)?)|\bat\s+an\s+annual\s+premium\s+of\s+\$\s?([\d,]+)",
                        re.IGNORECASE)
-_REC_LINE = re.compile(r"^\s*([A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})\s*[:.)-]\s+(.{10,})$")
+_REC_ID = r"(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})"
+# 'HEG-24-1: Add an explosion isolation valve ...'; 'BPC-25-01, urgent: have the PSM audit done ...'
+_REC_LINE = re.compile(rf"^\s*{_REC_ID}\s*(?:,\s*(?P<priority>[a-z]+)\s*)?[:.)-]\s+(?P<text>.{{10,}}?)(?P<after>)$")
+# 'BPC-22-03 (add snow-load monitoring or strengthen the dock roof) is closed out'
+_REC_MENTION = re.compile(r"\b(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3})\s*\((?P<text>[^)]{10,160})\)(?P<after>.*)$")
+_INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant)\s*:\s*([A-Z][\w&,.' -]{2,80}?)"
+                      r"(?=\.\s|\s{2,}|\s+(?:policy|prepared|broker|dba)\b|[;(]|$)", re.IGNORECASE)
 _REC_STATUS = [  # the first that matches: "partially complete" is in progress, not complete
-    ("not started", r"\bnot\s+(?:yet\s+)?(?:started|begun|done|complete)\b|\boutstanding\b|\bopen\b"),
+    ("open", r"\bnot\s+(?:yet\s+)?(?:started|begun|done|complete)\b|\boutstanding\b|\bopen\b"),
     ("declined", r"\bdeclined\b|\brejected\b|\bwill\s+not\b|\brefused\b"),
     ("in progress", r"\b(?:in\s+progress|scheduled|underway|under\s+way|awarded|planned|pending|partial(?:ly)?|"
                     r"ongoing|started)\b"),
@@ -191,6 +199,7 @@ class ProfileBuilder:
 
         locations = _Locations()
         aliases = Aliases()
+        self._aliases = aliases
         self._table_locations(paths, readings, locations, aliases)
         self._prose_names(paths, chunks, locations, aliases)
         if not locations.order:
@@ -199,6 +208,8 @@ class ProfileBuilder:
         single = locations.order[0] if len(locations.order) == 1 else None
         for path in paths:
             role = profile.roles[path]
+            if role == "notes":
+                continue  # the underwriter's own notes restate the documents; they are not a source about the risk
             default = self._document_location(readings[path], aliases) or single
             for finding in read_text(chunks[path], aliases, default, site_wide=self._site(locations)):
                 if finding.location in locations.readings:
@@ -246,8 +257,33 @@ class ProfileBuilder:
         named = re.compile(r"([A-Z][\w&'-]*(?:\s+[\w&'-]+){0,5}?)\s*\((?:location|loc\.?)\s*#?\s*0*(\d{1,3})\b"
                            r"(?:\s*,\s*(\d+[A-Za-z]?\s+[A-Z][\w.'-]*))?", re.IGNORECASE)
         for path in paths:
-            for text, _chunk in visible_units(chunks[path]):
+            seen_headings: set[str] = set()
+            for unit in visible_units(chunks[path]):
+                texts = [unit.text]
+                last = unit.heading.split(" > ")[-1] if unit.heading else ""
+                if last and last not in seen_headings:
+                    seen_headings.add(last)
+                    texts.insert(0, last)
+                for text in texts:
+                    self._names_in(text, named, locations, aliases)
+        self._building_aliases(locations, aliases)
+
+    def _names_in(self, text: str, named: re.Pattern[str], locations: _Locations, aliases: Aliases) -> None:
+        if True:
+            if True:
                 header = location_header(text)
+                if header is None:
+                    # A heading naming a known location by address: 'The County Road 9 annex - 17 County Road 9'
+                    parts = re.split(r"\s+[-–—]\s+", text, maxsplit=1)
+                    if len(parts) == 2 and len(text.split()) <= 14 and not text.rstrip().endswith("."):
+                        by_address = aliases.named(parts[1])
+                        if len(by_address) == 1:
+                            number = next(iter(by_address))
+                            name = re.sub(r"^(?:the|a|an)\s+", "", parts[0].strip(), flags=re.IGNORECASE)
+                            if name and not aliases.named(name):
+                                locations.names.setdefault(number, name)
+                                aliases.add(number, name)
+                                self._head_alias(number, name, locations, aliases)
                 if header is not None:
                     number, rest = header
                     if number in locations.readings or not locations.order or not self._has_sov(locations):
@@ -271,6 +307,28 @@ class ProfileBuilder:
                                                   text):
                     if number in locations.readings:
                         aliases.add_address(number, address)
+
+    _GENERIC = frozenset(("building", "location", "site", "property", "premises", "facility", "structure", "campus",
+                          "road", "street", "drive", "avenue", "lane", "way", "parkway"))
+
+    def _head_alias(self, number: str, name: str, locations: _Locations, aliases: Aliases) -> None:
+        """The head noun of a location's name ('County Road 9 annex' -> 'annex') is an alias too, when no other
+        location's name shares it."""
+        head = name.split()[-1].lower() if name.split() else ""
+        if len(head) < 4 or head in self._GENERIC or not head.isalpha():
+            return
+        others = [n for k, n in locations.names.items() if k != number]
+        if not any(head in other.lower().split() for other in others):
+            aliases.add(number, f"the {head}")
+
+    @staticmethod
+    def _building_aliases(locations: _Locations, aliases: Aliases) -> None:
+        """Where every location has one building, 'Building 2' and 'Bldg 2' name location 2."""
+        if any("-" in number for number in locations.order):
+            return
+        for number in locations.order:
+            aliases.names.setdefault(number, []).append(
+                re.compile(rf"\b(?:building|bldg\.?)\s*#?\s*0*{re.escape(number)}\b", re.IGNORECASE))
 
     @staticmethod
     def _has_sov(locations: _Locations) -> bool:
@@ -323,9 +381,14 @@ class ProfileBuilder:
             profile.roles[p]) if profile.roles[p] in ("broker", "notes", "other", "inspection", "sov", "loss_run")
             else 9)
         for path in by_role:
-            for text, chunk in visible_units(chunks[path]):
+            for unit in visible_units(chunks[path]):
+                text, chunk = unit.text, unit.chunk
                 source = Source(file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
                                 page=chunk.page, role=profile.roles[path])
+                if profile.insured is None:
+                    said = _INSURED.search(text)
+                    if said:
+                        profile.insured = Sourced(value=said.group(1).strip(), source=source, method="text")
                 if profile.effective_date is None:
                     match = _EFFECTIVE.search(text)
                     when = columns.day(next((g for g in match.groups() if g), "")) if match else None
@@ -348,8 +411,9 @@ class ProfileBuilder:
                 if current is None or (when and current.value < when):
                     profile.valuation_date = Sourced(value=when, source=valued[1])
                 continue
-            for text, chunk in visible_units(chunks[path]):
-                match = re.search(r"\bvalu(?:ed|ation(?:\s+date)?)\s*(?:as\s+of|:|at)?\s*(\S+(?:\s+\d{1,2},?\s+\d{4})?)",
+            for unit in visible_units(chunks[path]):
+                text, chunk = unit.text, unit.chunk
+                match = re.search(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at)?\s*:?\s*(\S+(?:\s+\d{1,2},?\s+\d{4})?)",
                                   text, re.IGNORECASE)
                 when = columns.day(match.group(1)) if match else None
                 if when is not None:
@@ -387,24 +451,34 @@ class ProfileBuilder:
                 if rec.status:
                     known.status, known.status_source = _status_word(rec.status), rec.source
         for path in paths:
-            for text, chunk in visible_units(chunks[path]):
+            units = list(visible_units(chunks[path]))
+            for index, unit in enumerate(units):
+                text, chunk = unit.text, unit.chunk
                 source = Source(file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
                                 page=chunk.page, role=profile.roles[path])
-                line = _REC_LINE.match(text)
-                if line and line.group(1) not in merged:
-                    merged[line.group(1)] = Recommendation(number=line.group(1), text=line.group(2).strip(),
-                                                           status="open", source=source)
+                line = _REC_LINE.match(text) or _REC_MENTION.search(text)
+                if line and line.group("id") not in merged:
+                    rest = " ".join(u.text for u in units[index + 1:] if u.paragraph == unit.paragraph)
+                    said = _status_word(f"{line.group('after') or ''} {rest}") if (line.group("after") or rest) else ""
+                    status = said if said in ("complete", "in progress", "declined", "open") else "open"
+                    merged[line.group("id")] = Recommendation(
+                        number=line.group("id"), text=line.group("text").strip(), status=status, source=source,
+                        priority=(line.groupdict().get("priority") or "").lower(),
+                        location=next(iter(self._aliases.named(text))) if len(self._aliases.named(text)) == 1 else "",
+                        status_source=source if said in ("complete", "in progress", "declined", "open") else None)
                     continue
                 for number, rec in merged.items():
                     if rec.source.chunk_id == chunk.id or not re.search(rf"\b{re.escape(number)}\b", text):
                         continue
+                    if profile.roles[path] == "notes":
+                        continue  # the underwriter's own notes of a call are not the submission's documents
                     if rec.status_source is not None and rec.status_source.role != "notes" and \
                             rec.status_source.chunk_id != chunk.id and profile.roles[path] == "inspection":
                         continue  # a report's own status table is not overridden by its prose
                     if _CONDITIONAL.search(text.split(number)[0][-40:]):
                         continue
                     status = _status_word(text)
-                    if status in ("complete", "in progress", "declined", "not started"):
+                    if status in ("complete", "in progress", "declined", "open"):
                         rec.status, rec.status_source = status, source
         profile.recommendations = sorted(merged.values(), key=lambda r: r.number)
 

@@ -20,12 +20,13 @@ from assistant.verification import dates, normalize
 _NUMBER = r"(?:no|number|num|#|nbr|id)?"
 LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("location", rf"(?:loc|location|site|premises?|prem)\s*{_NUMBER}"),
-    ("building", r"(?:bldg|building|bld|structure)\s*(?:no|number|num|#|nbr|id)"),
+    ("building", r"(?:bldg|building|bld|structure)\s*(?:no|number|num|#|nbr|id)?"),
     ("address", r"(?:street|property|location|site|physical|risk)?\s*address(?:\s*line\s*1)?|street"),
     ("city", r"city|town"),
     ("state", r"state|st|province"),
     ("zip", r"zip(?:\s*code)?|postal\s*code|post\s*code"),
-    ("occupancy", r"occupancy(?:\s*description)?|description|occupancy\s*/\s*use|building\s*use|use|operations"),
+    ("occupancy", r"occupancy(?:\s*(?:description|desc))?|description|occupancy\s*/\s*use|building\s*use|use|operations|"
+                  r"occ(?:upancy)?\s*(?:desc|type|class)?"),
     ("building_value", r"(?:building|bldg|buildings)\s*(?:value|limit|values|replacement\s*cost|rc|tiv)?|"
                        r"real\s*property"),
     ("contents_value", r"contents?(?:\s*(?:value|limit))?|business\s*personal\s*property|bpp|personal\s*property|"
@@ -34,9 +35,10 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
                  r"bi(?:\s*/\s*ee|\s*&\s*ee|\s*ee)?(?:\s*\(.*\))?|time\s*element|rents?(?:\s*value)?|"
                  r"business\s*income\s*/\s*ee(?:\s*\(.*\))?"),
     ("tiv", r"(?:total\s*)?(?:insured\s*)?values?|tiv|total\s*tiv|total|total\s*insured\s*values?|total\s*values"),
-    ("construction", r"(?:iso\s*)?constr(?:uction)?\.?\s*(?:class|type|code)?(?:\s*\(.*\))?|iso\s*class"),
+    ("construction_class", r"(?:iso\s*)?constr(?:uction)?\s*class(?:\s*\(.*\))?|iso\s*class|iso\s*constr(?:uction)?"),
+    ("construction", r"constr(?:uction)?\s*(?:type|code|description|desc)?(?:\s*\(.*\))?"),
     ("year_built", r"(?:year|yr)\.?\s*(?:built|blt|constructed|of\s*construction)|built"),
-    ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|sprinklers?\s*\(?y\s*/\s*n\)?|sprinklered\?|"
+    ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|(?:sprinklers?|spr|spk)\s*\(?y\s*/\s*n\)?|sprinklered\?|"
                     r"fully\s*sprinklered"),
     ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*sprinklered|sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
                                r"(?:\s*\(%\))?|sprinkler\s*coverage\s*%|%\s*sprinkler\s*coverage"),
@@ -44,7 +46,7 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("area_sqft", r"(?:square\s*(?:footage|feet)|sq\.?\s*ft\.?|sf|area|floor\s*area|building\s*area|"
                   r"area\s*\(sq\.?\s*ft\.?\)|total\s*area|gross\s*area|bldg\s*sq\s*ft)(?:\s*\(.*\))?"),
     ("stories", r"(?:no\.?\s*of\s*|#\s*)?(?:stories|storeys|floors)|stories\s*\(#\)"),
-    ("ppc", r"(?:iso\s*)?(?:ppc|public\s*protection(?:\s*class(?:ification)?)?|protection\s*class(?:ification)?)"),
+    ("ppc", r"(?:iso\s*)?(?:ppc|public\s*protection(?:\s*class(?:ification)?)?|prot(?:ection)?\s*class(?:ification)?)"),
     ("alarm", r"(?:fire\s*)?alarms?(?:\s*(?:type|system))?|detection|central\s*station"),
     ("sprinkler_design", r"(?:sprinkler\s*)?design(?:\s*(?:basis|density|criteria))?"),
     ("protection", r"(?:fire\s*)?protection"),
@@ -66,10 +68,13 @@ CLAIM_COLUMNS: list[tuple[str, str]] = [
     ("location", rf"(?:loc|location|site|premises?)\s*{_NUMBER}"),
 ]
 TERM_COLUMNS: list[tuple[str, str]] = [
-    ("term", r"(?:policy\s*)?(?:term|period|year)|policy\s*(?:effective\s*)?dates?"),
+    ("term", r"(?:pol(?:icy)?\s*)?(?:term|year)"),
+    ("term_dates", r"(?:term|policy|coverage)\s*(?:dates|period)|(?:policy\s*)?period|policy\s*(?:effective\s*)?dates?|"
+                   r"effective\s*(?:-|/|to)?\s*expiration"),
     ("carrier", r"carrier|insurer|company"),
     ("policy", rf"policy\s*{_NUMBER}|policy"),
-    ("earned_premium", r"(?:earned\s*)?premium(?:\s*earned)?|ep"),
+    ("written_premium", r"written\s*prem(?:ium)?|wp"),
+    ("earned_premium", r"earned\s*prem(?:ium)?|prem(?:ium)?(?:\s*earned)?|ep"),
     ("claims", r"claims?(?:\s*count)?|no\.?\s*of\s*claims|#\s*claims|number\s*of\s*claims|count"),
     ("incurred", r"(?:total\s*)?incurred(?:\s*losses?)?|losses?\s*incurred"),
     ("loss_ratio_pct", r"loss\s*ratio(?:\s*%)?|lr(?:\s*%)?|l\s*/\s*r"),
@@ -100,16 +105,41 @@ def match_header(header: str, vocabulary: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def columns_of(headers: list[str], vocabulary: list[tuple[str, str]]) -> dict[str, str]:
-    """Header -> field for the headers a vocabulary knows; each field taken by its first header."""
-    taken: dict[str, str] = {}
+def columns_of(headers: list[str], vocabulary: list[tuple[str, str]],
+               cells: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Header -> field for the headers a vocabulary knows; each field taken by its first header whose cells
+    fit it (given `cells`: a value column holds amounts, a location or building column small numbers), so
+    "Bldg" holding 1, 2, 3 is the building number and "Bldg Limit" beside it the building value."""
+    taken: set[str] = set()
     found: dict[str, str] = {}
     for header in headers:
-        key = match_header(header, vocabulary)
-        if key is not None and key not in taken:
-            taken[key] = header
+        text = normalize_header(header)
+        if not text:
+            continue
+        for key, pattern in vocabulary:
+            if key in taken or not re.fullmatch(pattern, text):
+                continue
+            if cells is not None and not _fits(key, cells.get(header, [])):
+                continue
+            taken.add(key)
             found[header] = key
+            break
     return found
+
+
+_AMOUNT_FIELDS = frozenset(("building_value", "contents_value", "bi_value", "tiv", "paid", "reserve", "incurred",
+                            "earned_premium", "written_premium"))
+
+
+def _fits(key: str, values: list[str]) -> bool:
+    filled = [value for value in values if not is_empty(value) and not is_total(value)]
+    if not filled:
+        return True
+    if key in _AMOUNT_FIELDS:
+        return any("$" in value or (money(value) or 0) >= 1000 or money(value) == 0 for value in filled)
+    if key in ("location", "building"):
+        return all(location_key(value) is not None for value in filled)
+    return True
 
 
 # ---- cells --------------------------------------------------------------------------------------

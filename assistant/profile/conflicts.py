@@ -24,7 +24,7 @@ from assistant.profile.model import (
     Profile,
     Sourced,
 )
-from assistant.profile.prose import visible_units
+from assistant.profile.prose import TextUnit, visible_units
 from assistant.profile.tables import TableReading
 from assistant.prompts import location_of
 from assistant.verification import dates, normalize
@@ -128,53 +128,102 @@ def _total_conflicts(profile: Profile, readings: dict[str, TableReading]) -> lis
     return found
 
 
-_LOSS_PASSAGE = re.compile(r"\b(?:loss(?:es)?|claims?)\b", re.IGNORECASE)
-_NO_LOSSES = re.compile(r"\b(?:no|zero)\s+(?:property\s+)?(?:losses|claims)\b|\bloss[\s-]free\b|\bclaims?[\s-]free\b",
-                        re.IGNORECASE)
+_LOSS_WORDS = re.compile(r"\b(?:loss(?:es)?|claims?)\b", re.IGNORECASE)
+_NO_LOSSES = re.compile(r"\b(?:no|zero)\s+(?P<line>property\s+|liability\s+|gl\s+)?(?:losses|claims)\b(?!\s+since)|"
+                        r"\bloss[\s-]free\b|\bclaims?[\s-]free\b", re.IGNORECASE)
+_COUNT = re.compile(r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<line>property\s+|"
+                    r"liability\s+)?(?:claims|losses)\s+in\s+(?:the\s+)?(?:last\s+|past\s+)?(?P<y>\d{1,2}|one|two|"
+                    r"three|four|five|six|seven|eight|nine|ten)\s+years\b", re.IGNORECASE)
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _WORDS[word.lower()]
 
 
 def _mentions(text: str) -> tuple[set[date], set[tuple[int, int]], set[float]]:
-    found, rest = dates(normalize(text))
+    found, _ = dates(normalize(text))
     days = {date(y, m, d) for y, m, d in found if y and m and d}
     months = {(y, m) for y, m, _ in found if y and m}
     amounts = {columns.money(token) or 0.0 for token in re.findall(r"\$\s?[\d,]+(?:\.\d+)?", text)}
     return days, months, amounts
 
 
+def _mentioned(claims: Sequence[Claim], text: str) -> list[Claim]:
+    days, months, amounts = _mentions(text)
+    return [c for c in claims if c.date_of_loss in days
+            or (c.date_of_loss is not None and (c.date_of_loss.year, c.date_of_loss.month) in months)
+            or (c.incurred is not None and c.incurred in amounts)]
+
+
+def _passages(units: Sequence[TextUnit]) -> list[tuple[str, TextUnit]]:
+    """A letter's paragraphs about losses, each as one text with its first unit (for the source)."""
+    groups: dict[int, list[TextUnit]] = {}
+    for unit in units:
+        groups.setdefault(unit.paragraph, []).append(unit)
+    found = []
+    for members in groups.values():
+        text = " ".join(unit.text for unit in members)
+        if _LOSS_WORDS.search(text) or re.search(r"\bloss", members[0].heading.split(" > ")[-1], re.IGNORECASE):
+            found.append((text, members[0]))
+    return found
+
+
 def _summary_conflicts(profile: Profile, chunks: dict[str, list[Chunk]]) -> list[Conflict]:
-    """A broker's loss summary against the loss run's claims (property and liability alike)."""
+    """A broker's loss summary against the loss run's claims: "no losses" while the run lists some; "four claims
+    in five years" while it lists five in that window; the largest losses named while a larger one in the same
+    period goes unmentioned."""
     claims = [c for c in profile.claims if c.source.role == "loss_run" and c.date_of_loss]
     if not claims:
         return []
+    anchor = (profile.effective_date.value if profile.effective_date else None) or max(c.date_of_loss for c in claims
+                                                                                      if c.date_of_loss)
     found = []
     for path in profile.documents:
         if profile.roles.get(path) != "broker":
             continue
-        passages = [(text, chunk) for text, chunk in visible_units(chunks[path])
-                    if _LOSS_PASSAGE.search(text) or re.search(r"\bloss", chunk.heading, re.IGNORECASE)]
-        passages = [(text, chunk) for text, chunk in passages if re.search(r"\bloss|\bclaim", chunk.heading + " " + text,
-                                                                           re.IGNORECASE)]
-        for text, chunk in passages:
-            quote = Sourced(value=text, method="text", source=_source(chunk, text, "broker"))
-            if _NO_LOSSES.search(text) and not re.search(r"\bno\s+(?:new\s+)?claims?\s+since\b", text, re.I):
-                window = [c for c in claims if (c.incurred or 0) > 0]
+        for text, unit in _passages(list(visible_units(chunks[path]))):
+            quote = Sourced(value=text, method="text", source=_source(unit.chunk, text, "broker"))
+            said_none = _NO_LOSSES.search(text)
+            if said_none:
+                line = (said_none.group("line") or "").strip().lower().replace("gl", "liability") or None
+                window = [c for c in claims if (c.incurred or 0) > 0 and (line is None or c.line == line)]
                 if window:
                     found.append(Conflict(field="loss_history", readings=[quote] + [_claim_reading(c) for c in window],
-                                          summary=f"The broker says there were no losses ({_where(quote)}); the loss "
-                                                  f"run lists {len(window)} claims"))
+                                          summary=f"The broker says there were no {line + ' ' if line else ''}losses "
+                                                  f"({_where(quote)}); the loss run lists {len(window)}"))
                 continue
-            days, months, amounts = _mentions(text)
-            mentioned = [c for c in claims if c.date_of_loss in days
-                         or (c.date_of_loss.year, c.date_of_loss.month) in months
-                         or (c.incurred is not None and c.incurred in amounts)]
+            stated = _COUNT.search(text)
+            if stated:
+                line = (stated.group("line") or "").strip().lower() or "property"
+                years = _count(stated.group("y"))
+                since = date(anchor.year - years, anchor.month, min(anchor.day, 28))
+                window = [c for c in claims if c.line == line and c.date_of_loss and c.date_of_loss >= since]
+                if len(window) != _count(stated.group("n")):
+                    named = _mentioned(window, text)
+                    left = [c for c in window if c not in named]
+                    said = f"{_count(stated.group('n'))} {line} claims in {years} years"
+                    listed = "; ".join(f"{c.claim_number or c.date_of_loss} ({c.source.cite()})" for c in left)
+                    found.append(Conflict(field="loss_history", readings=[quote] + [_claim_reading(c) for c in left],
+                                          summary=f"The broker's summary says {said} ({_where(quote)}); the loss run "
+                                                  f"lists {len(window)} in that period" + (f", among them {listed}, "
+                                                                                         f"which the summary leaves out"
+                                                                                         if left else "")))
+                    continue
+            if not re.search(r"\b(?:largest|biggest|major|significant|large)\b", text, re.IGNORECASE):
+                continue
+            mentioned = _mentioned(claims, text)
             if not mentioned:
                 continue
             smallest = min(c.incurred or 0.0 for c in mentioned)
             since = min(c.date_of_loss for c in mentioned if c.date_of_loss)
-            left_out = [c for c in claims if c not in mentioned and (c.incurred or 0.0) > smallest
-                        and c.line in {m.line for m in mentioned}
-                        and (not re.search(r"\brecent\b", text, re.I) or (c.date_of_loss and c.date_of_loss >= since))]
-            for claim in left_out:
+            recent_only = bool(re.search(r"\brecent\b", text, re.IGNORECASE))
+            for claim in claims:
+                if claim in mentioned or (claim.incurred or 0.0) <= smallest or claim.line not in {m.line for m in
+                                                                                                 mentioned}:
+                    continue
+                if recent_only and claim.date_of_loss and claim.date_of_loss < since:
+                    continue
                 found.append(Conflict(field="loss_history", readings=[quote, _claim_reading(claim)], summary=(
                     f"The broker's loss summary ({_where(quote)}) leaves out the {claim.date_of_loss} loss of "
                     f"${claim.incurred:,.0f} ({claim.claim_number or 'no claim number'}, {claim.source.cite()}), "

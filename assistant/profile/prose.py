@@ -35,6 +35,7 @@ class Finding:
     quote: str
     chunk: Chunk
     location: str | None  # the location number it is tied to, None when none
+    site_wide: bool = False  # stated for the whole site, not for this location by name
 
 
 @dataclass
@@ -109,15 +110,17 @@ def is_section_heading(text: str) -> bool:
 
 _AREA = re.compile(r"(?<![\d.,/])(\d{1,3}(?:,\d{3})+|\d{3,7})\s*(?:-|\s)?(?:square[\s-]*(?:feet|foot|ft)|sq\.?\s*ft\.?|"
                    r"sf|ft2|ft²)(?![\w/])", re.IGNORECASE)
-_SUB_AREA_AFTER = re.compile(r"^\s*(?:total\s+)?(?:[\w-]+\s+){0,2}?(?:room|mezzanine|office|freezer|cooler|area|shop|bay|"
-                             r"dock|canopy|addition|wing|annex|section|portion|space|suite|cage|yard|lot|closet|per\s+floor)"
+_SUB_AREA_AFTER = re.compile(r"^\s*(?:total\s+)?(?:[\w-]+\s+){0,2}?(?:room|mezzanine|office|area|shop|bay|"
+                             r"dock|canopy|addition|wing|section|portion|space|suite|cage|yard|lot|closet|per\s+floor)"
                              r"\b", re.IGNORECASE)
 _SUB_AREA_BEFORE = re.compile(r"(?:room|mezzanine|office|freezer|cooler|shop|bay|dock|canopy|addition|wing|annex|"
                               r"over|under|below|above|exceeding|than|least|gpm/|per|each|approximately\s+\d|up\s+to|"
                               r"\(|of\s+[\d,]+\s+sq)\W*$", re.IGNORECASE)
 _AREA_OR_MORE = re.compile(r"^\s*(?:or\s+(?:more|larger|greater|less)|and\s+(?:over|above|larger))", re.IGNORECASE)
-_YEAR_BUILT = re.compile(r"\b(?:built|constructed|erected|completed|dates\s+from|year\s+built\s*:?|yr\.?\s+built\s*:?)"
-                         r"\s+(?:in\s+)?(?:about\s+|circa\s+|c\.\s*|around\s+)?(1[89]\d\d|20\d\d)\b", re.IGNORECASE)
+_YEAR_BUILT = re.compile(r"\b(?:built|constructed|erected|completed|put\s+up|dates\s+from|year\s+built\s*:?|"
+                         r"yr\.?\s+built\s*:?)\s+(?:in\s+)?(?:about\s+|circa\s+|c\.\s*|around\s+)?(1[89]\d\d|20\d\d)\b|"
+                         r"^(?:an?|the)\s+(1[89]\d\d|20\d\d)\s+(?:[\w-]+\s+){0,2}(?:building|structure|warehouse|plant|"
+                         r"facility|shop)\b", re.IGNORECASE)
 _STORIES = re.compile(r"\b(one|single|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})[\s-]+(?:story|storey|stories|"
                       r"storeys|floor)\b(?!\s+(?:office|mezzanine|section|portion|wing|addition|annex|part))",
                       re.IGNORECASE)
@@ -131,28 +134,37 @@ _COVERAGE_AT = re.compile(r"\bsprinkler\s+coverage\s+(?:is|of)\s+(?:estimated\s+
                           r"(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
 _PERCENT_OF_AREA = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s*of\s+(?:the\s+)?[\w\s-]{0,40}?(?:floor\s+)?"
                               r"area\s+(?:is|are)\s+(?:protected\s+by\s+sprinklers|sprinklered)", re.IGNORECASE)
-_FULLY = re.compile(r"\b(?:fully|completely|100\s*%|totally)\s+(?:sprinklered|protected\s+by\s+(?:automatic\s+)?"
+_FULLY = re.compile(r"\bsprinkler\s+(?:protection|coverage)\s+(?:in\s+[\w\s]{1,40}?\s+)?is\s+(?:complete|full|100\s*%)|"
+                    r"\b(?:fully|completely|100\s*%|totally)\s+(?:covered\s+by\s+(?:an?\s+)?(?:[\w/-]+\s+){0,3}system|"
+                    r"sprinklered|protected\s+by\s+(?:automatic\s+)?"
                     r"(?:\w+\s+){0,2}sprinklers)|\bprotected\s+throughout\s+by\s+(?:automatic\s+)?sprinklers|"
                     r"\bsprinklered\s+throughout\b|\bfull\s+(?:NFPA\s+13\w?\s+)?(?:sprinkler\s+)?protection\b",
                     re.IGNORECASE)
 _PARTIAL = re.compile(r"\b(?:partially|partly|partial)\s+sprinklered\b", re.IGNORECASE)
-_NOT_SPRINKLERED = re.compile(r"(?:\b(?:is|are|remains?)\s+|:\s*)(?:not|un)[\s-]*sprinklered\b|\bunsprinklered\s+building\b|"
+_NOT_SPRINKLERED = re.compile(r"(?:\b(?:is|are|remains?)\s+|:\s*)(?:not|un|no\s+longer)[\s-]*sprinklered\b|"
+                              r"\bsprinkler\s+coverage\s+(?:there\s+)?is\s+(?:zero|nil|none)\b|\bunsprinklered\s+building\b|"
                               r"\bhas\s+no\s+(?:automatic\s+)?sprinkler|\bno\s+sprinkler\s+protection\b|"
                               r"\bwithout\s+(?:any\s+)?(?:automatic\s+)?sprinkler", re.IGNORECASE)
 _SUB_AREA_SUBJECT = re.compile(r"\b(?:attics?|mezzanines?|rooms?|spaces?|offices?|canop(?:y|ies)|areas?|shafts?|"
                                r"closets?|bays?|docks?|concealed)\b[^.;:]{0,60}?\b(?:is|are)\s+(?:not|un)", re.IGNORECASE)
+_DESIGN = re.compile(r"\bNFPA\s+(13[RD]?)\b(?!\s*-)", re.IGNORECASE)
+_SPRINKLER_WORDS = re.compile(r"\bsprinkler|\bwet[\s-]pipe|\bdry[\s-]pipe|\bsystems?\b|\bprotection\b", re.IGNORECASE)
 _HYDRANT = re.compile(r"\bhydrants?\b[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"
                       r"(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?)\s+(?:from|to)\s+(?:the\s+)?"
                       r"(?:nearest\s+)?(?:public\s+|private\s+)?hydrant", re.IGNORECASE)
-_STATION = re.compile(r"\b(?:fire\s+(?:department|station|district|hall|company)|station\s+\d+|responding\s+"
+_STATION = re.compile(r"\b(?:fire\s+(?:department|station|district|hall|company)|fire\s+&\s+rescue|fire\s+rescue|"
+                      r"station\s+\d+|responding\s+"
                       r"(?:department|station)|fire\s+dept)\b", re.IGNORECASE)
-_MILES = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:road\s+|driving\s+|response\s+)?(?:miles?|mi\.?)(?!\w)",
+_MILES = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)[\s-]*(?:road\s+|driving\s+|response\s+)?(?:miles?|mi\.?)(?!\w)",
                     re.IGNORECASE)
 _PPC = re.compile(r"\b(?:public\s+protection\s+class(?:ification)?|\bPPC\b|protection\s+class(?:ification)?)"
                   r"(?:\s*\(PPC\))?[^.;\d]{0,40}?(?:class\s+)?(10|[1-9])(?:/\d{1,2}[xX]?)?\b", re.IGNORECASE)
 _CENTRAL = re.compile(r"\bcentral[\s-]+station\b", re.IGNORECASE)
 _ALARM_WORDS = re.compile(r"\b(?:alarm|monitor|supervis|signal|waterflow|detect)", re.IGNORECASE)
 _LOCAL_ALARM = re.compile(r"\blocal\s+(?:fire\s+)?alarm\b|\balarm\s+(?:is\s+)?local\b", re.IGNORECASE)
+_NOT_CENTRAL = re.compile(r"\bnot\s+(?:tied|connected|monitored|linked|reporting)\s+(?:in)?to\s+(?:a|the|any)\s+"
+                          r"central\s+station|\bno\s+central[\s-]+station\b|\blocal\s+(?:bell|alarm|gong|horn)\b",
+                          re.IGNORECASE)
 _NO_ALARM = re.compile(r"\bno\s+(?:fire\s+)?alarm\b|\b(?:not|un)[\s-]*(?:monitored|alarmed)\b", re.IGNORECASE)
 
 
@@ -190,6 +202,8 @@ def _sprinklers(text: str) -> list[tuple[str, object]]:
 def _alarm(text: str) -> str | None:
     if _NO_ALARM.search(text):
         return "none"
+    if _NOT_CENTRAL.search(text):
+        return "local"
     if _CENTRAL.search(text) and _ALARM_WORDS.search(text):
         return "central station"
     if _LOCAL_ALARM.search(text):
@@ -219,9 +233,10 @@ def extract(text: str) -> list[tuple[str, object]]:
         if number is not None:
             found += [("construction_class", number), ("construction", name)]
     built = _YEAR_BUILT.search(text)
-    if built and not re.search(r"\b(?:installed|added|converted|replaced|reroof|renovat)\w*\s+(?:in\s+)?"
-                                + built.group(1), text, re.IGNORECASE):
-        found.append(("year_built", int(built.group(1))))
+    year = (built.group(1) or built.group(2)) if built else None
+    if year and not re.search(r"\b(?:installed|added|converted|replaced|reroof|renovat)\w*\s+(?:in\s+)?" + year, text,
+                              re.IGNORECASE):
+        found.append(("year_built", int(year)))
     area = area_of(text)
     if area is not None:
         found.append(("area_sqft", area))
@@ -230,6 +245,9 @@ def extract(text: str) -> list[tuple[str, object]]:
         word = stories.group(1).lower()
         found.append(("stories", _STORY_WORDS.get(word) or int(word)))
     found += _sprinklers(text)
+    design = _DESIGN.search(text)
+    if design and _SPRINKLER_WORDS.search(text) and not re.search(r"\bmeets?\s+NFPA", text, re.IGNORECASE):
+        found.append(("sprinkler_design", "NFPA " + design.group(1).upper()))
     hydrant = _HYDRANT.search(text)
     if hydrant:
         found.append(("hydrant_distance_ft", int((hydrant.group(1) or hydrant.group(2)).replace(",", ""))))
@@ -248,10 +266,21 @@ def extract(text: str) -> list[tuple[str, object]]:
 
 # ---- reading a document ---------------------------------------------------------------------------
 
-def visible_units(chunks: Sequence[Chunk]) -> Iterable[tuple[str, Chunk]]:
+@dataclass(frozen=True)
+class TextUnit:
+    """A sentence or list item of a document's visible text, with where it stands."""
+
+    text: str
+    chunk: Chunk
+    heading: str  # the heading path it stands under ("" in PDFs, whose sections are lines of text)
+    paragraph: int  # counts paragraphs through the document: units of one paragraph share it
+
+
+def visible_units(chunks: Sequence[Chunk]) -> Iterable[TextUnit]:
     """The units of a document's visible text in reading order, each with its chunk; overlaps counted once,
     table-row chunks left to the table reader, flagged chunks (planted text, hidden text) never read."""
     ordered = sorted((chunk for chunk in chunks if not chunk.flags), key=Chunk.sort_key)
+    paragraph = 0
     for index, chunk in enumerate(ordered):
         text = chunk.text.strip()
         following = ordered[index + 1] if index + 1 < len(ordered) else None
@@ -262,8 +291,14 @@ def visible_units(chunks: Sequence[Chunk]) -> Iterable[tuple[str, Chunk]]:
         if chunk.rows:
             # A table chunk: its rows are read whole by the table reader; a title line before them is text.
             text = "\n".join(line for line in text.splitlines() if "|" not in line)
-        for unit in split_units(text, chunk.heading):
-            yield unit.text, chunk
+        heading = chunk.heading
+        for block in re.split(r"\n\s*\n", text):
+            paragraph += 1
+            for unit in split_units(block, heading):
+                if unit.context != heading:
+                    heading = unit.context
+                    paragraph += 1
+                yield TextUnit(unit.text, chunk, unit.context, paragraph)
 
 
 def clauses(text: str) -> list[str]:
@@ -271,16 +306,54 @@ def clauses(text: str) -> list[str]:
     return parts or [text]
 
 
+SITE_WIDE = frozenset(("ppc", "fire_station_distance_mi"))
+_AND_FIGURE = re.compile(r",?\s+and\s+(?=(?:about|roughly|approximately|some|around)?\s*\d)", re.IGNORECASE)
+
+
+def _split_by_location(parts: list[str], aliases: Aliases) -> list[str]:
+    """A clause about two locations with a figure for each ("roughly 240 ft off Building 1 and about 300 ft from
+    Building 2") becomes one clause per location, the later ones led by the first one's words up to its figure
+    ("The closest hydrant sits roughly about 300 ft from Building 2"), so each figure keeps what it measures."""
+    found: list[str] = []
+    for part in parts:
+        pieces = _AND_FIGURE.split(part)
+        if len(pieces) < 2 or len(aliases.named(part)) < 2 or any(len(aliases.named(p)) != 1 for p in pieces):
+            found.append(part)
+            continue
+        lead = re.match(r"^(.*?)(?=\b(?:about|roughly|approximately|some|around)?\s*\d)", pieces[0])
+        prefix = lead.group(1) if lead else ""
+        found += [pieces[0]] + [f"{prefix}{piece}" for piece in pieces[1:]]
+    return found
+
+
+def _last_heading(path: str) -> str:
+    return path.split(" > ")[-1] if path else ""
+
+
 def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
               site_wide: Sequence[str] = ()) -> list[Finding]:
     """Every per-location value the document's prose states, tied to its location (see the module docstring).
 
-    `site_wide`: the locations a value with no location of its own applies to, for the fields that describe
-    the site rather than a building (public protection class, fire-station distance): in a report on a
-    campus, "the responding fire department is 3.4 road miles away" holds for every building on it."""
+    Context, narrowest first: the locations a clause names; the one location named earlier in the same
+    paragraph ("The annex is another matter. The hydrant nearest to it is ..."); the location header the
+    text stands under (a line "Location 2 - Warehouse", a heading naming one location, "Main building:");
+    the document's own location. `site_wide`: the locations a value with no location of its own applies to,
+    for the fields that describe the site rather than a building (public protection class, fire-station
+    distance): "the responding fire department is 3.4 road miles away" holds for every building of a campus
+    report; such findings are marked (`Finding.site_wide`) and rank below a location's own."""
     findings: list[Finding] = []
     current: str | None = None
-    for text, chunk in visible_units(chunks):
+    heading = None
+    paragraph = -1
+    recent: str | None = None
+    for unit in visible_units(chunks):
+        text = unit.text
+        if unit.heading != heading:
+            heading = unit.heading
+            named_heading = aliases.named(_last_heading(heading))
+            current = next(iter(named_heading)) if len(named_heading) == 1 else None
+        if unit.paragraph != paragraph:
+            paragraph, recent = unit.paragraph, None
         header = location_header(text)
         if header is not None:
             current = header[0]
@@ -288,26 +361,31 @@ def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
             if not text:
                 continue
         elif is_section_heading(text):
-            current = None
+            named_line = aliases.named(text)
+            current = next(iter(named_line)) if len(named_line) == 1 else None
             continue
         lead = re.match(r"^([^:]{3,60}):\s", text)  # 'Memory care cottage: full NFPA 13 protection ...'
         if lead is not None and len(aliases.named(lead.group(1))) == 1:
             current = next(iter(aliases.named(lead.group(1))))
         unit_named = aliases.named(text)
-        for clause in clauses(text):
+        stated = False
+        for clause in _split_by_location(clauses(text), aliases):
             values = extract(clause)
+            named = aliases.named(clause) or unit_named
             if not values:
                 continue
-            named = aliases.named(clause) or unit_named
+            stated = True
             if len(named) == 1:
                 where: str | None = next(iter(named))
             elif named:
                 where = None  # a clause about several locations says nothing about one
             else:
-                where = current or default
+                where = recent or current or default
             for key, value in values:
-                if where is None and not named and key in ("ppc", "fire_station_distance_mi") and site_wide:
-                    findings += [Finding(key, value, text, chunk, number) for number in site_wide]
+                if where is None and not named and key in SITE_WIDE and site_wide:
+                    findings += [Finding(key, value, text, unit.chunk, number, site_wide=True) for number in site_wide]
                 elif where is not None:
-                    findings.append(Finding(key, value, text, chunk, where))
+                    findings.append(Finding(key, value, text, unit.chunk, where))
+        if not stated and len(unit_named) == 1:
+            recent = next(iter(unit_named))  # a topic sentence: "The annex is another matter."
     return findings

@@ -80,13 +80,18 @@ def _headers(table: list[tuple[Chunk, TableRow]]) -> list[str]:
     return list(seen)
 
 
-def _classify(headers: list[str], cells_per_row: Sequence[Sequence[object]] = ()) -> tuple[str, dict[str, str]] | None:
-    loc = columns.columns_of(headers, columns.LOCATION_COLUMNS)
-    claim = columns.columns_of(headers, columns.CLAIM_COLUMNS)
-    term = columns.columns_of(headers, columns.TERM_COLUMNS)
-    rec = columns.columns_of(headers, columns.RECOMMENDATION_COLUMNS)
+def _classify(headers: list[str], rows: Sequence[TableRow]) -> tuple[str, dict[str, str]] | None:
+    cells: dict[str, list[str]] = {}
+    for row in rows:
+        for name, value in row.cells:
+            cells.setdefault(name, []).append(value)
+    loc = columns.columns_of(headers, columns.LOCATION_COLUMNS, cells)
+    claim = columns.columns_of(headers, columns.CLAIM_COLUMNS, cells)
+    term = columns.columns_of(headers, columns.TERM_COLUMNS, cells)
+    rec = columns.columns_of(headers, columns.RECOMMENDATION_COLUMNS, cells)
     claim_fields, term_fields, rec_fields, loc_fields = (set(m.values()) for m in (claim, term, rec, loc))
-    if "term" in term_fields and term_fields & {"earned_premium", "loss_ratio_pct"} and "date_of_loss" not in claim_fields:
+    if term_fields & {"term", "term_dates"} and term_fields & {"earned_premium", "loss_ratio_pct"} and \
+            "date_of_loss" not in claim_fields:
         return "experience", term
     if claim_fields & {"claim_number", "date_of_loss"} and claim_fields & {"incurred", "paid"}:
         return "loss_run", claim
@@ -95,7 +100,7 @@ def _classify(headers: list[str], cells_per_row: Sequence[Sequence[object]] = ()
     if loc_fields & {"location", "address"} and len(loc_fields - {"location", "building", "address"}) >= 2:
         values = loc_fields & {"building_value", "contents_value", "bi_value", "tiv"}
         return ("sov" if values else "cope"), loc
-    if len(headers) <= 2 or all(len(row_cells) == 1 for row_cells in cells_per_row):
+    if len(headers) <= 2 or all(len(row.cells) == 1 for row in rows):
         return "labels", {}
     return None
 
@@ -129,6 +134,11 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
     put("occupancy", cells.get("occupancy"))
     for key in ("building_value", "contents_value", "bi_value", "tiv"):
         put(key, columns.money(cells.get(key)))
+    if cells.get("construction_class"):
+        number, name = columns.construction(cells["construction_class"])
+        put("construction_class", number)
+        if not cells.get("construction"):
+            put("construction", name)
     if cells.get("construction"):
         number, name = columns.construction(cells["construction"])
         put("construction_class", number)
@@ -161,10 +171,13 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
         sprinklered = coverage > 0
     put("sprinklered", sprinklered)
     system = cells.get("sprinkler_type") or (protection if protection else None)
-    if system and not columns.is_empty(system) and system.strip().lower() not in ("none", "no", "n"):
+    if system and values.get("sprinklered") is not None and values["sprinklered"].value is False:
+        put("sprinkler_type", "None")  # "None", "Not sprinklered": the system a document states is none
+    elif system and not columns.is_empty(system) and system.strip().lower() not in ("none", "no", "n"):
         put("sprinkler_type", system.split(";")[0].strip() if kind == "cope" else system)
-    elif system and system.strip().lower() in ("none", "no", "n") and "sprinklered" not in values:
+    elif system and system.strip().lower() in ("none", "no", "n"):
         put("sprinklered", False)
+        put("sprinkler_type", "None")
     put("sprinkler_design", cells.get("sprinkler_design"))
     put("ppc", columns.protection_class(cells.get("ppc")))
     put("alarm", cells.get("alarm"))
@@ -221,8 +234,9 @@ def _read_claims(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], r
         incurred = columns.money(cells.get("incurred"))
         paid = columns.money(cells.get("paid"))
         reserve = columns.money(cells.get("reserve"))
-        if when is None and not cells.get("claim_number"):
-            continue
+        number = cells.get("claim_number", "")
+        if when is None and not (re.search(r"\d", number) and len(number) <= 30):
+            continue  # a note under the table, not a claim
         if incurred is None and paid is not None:
             incurred = paid + (reserve or 0.0)
         cause = cells.get("cause", "")
@@ -248,7 +262,7 @@ def _read_terms(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], ro
     for chunk, row in table:
         cells = _by_field(row, mapping)
         source = source_of(chunk, row, role)
-        if columns.is_total(cells.get("term")):
+        if columns.is_total(cells.get("term")) or columns.is_total(cells.get("term_dates")):
             for key in ("earned_premium", "incurred"):
                 amount = columns.money(cells.get(key))
                 if amount is not None:
@@ -257,11 +271,13 @@ def _read_terms(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], ro
             if ratio is not None:
                 totals["loss_ratio_pct"] = Sourced(value=ratio, source=source)
             continue
-        start, end = columns.date_range(cells.get("term"))
+        if len(row.cells) == 1:
+            continue  # a note under the table
+        start, end = columns.date_range(cells.get("term_dates") or cells.get("term"))
         policy = cells.get("policy", "")
         term_line = columns.line_of_business(policy) if re.search(r"\bGL\b|-GL-", policy) else None
         reading.terms.append(TermExperience(
-            term=cells.get("term", ""), start=start, end=end, line=term_line or line,
+            term=cells.get("term") or cells.get("term_dates", ""), start=start, end=end, line=term_line or line,
             earned_premium=columns.money(cells.get("earned_premium")), claims=columns.integer(cells.get("claims")),
             incurred=columns.money(cells.get("incurred")), loss_ratio_pct=columns.number(cells.get("loss_ratio_pct")),
             source=source))
@@ -289,7 +305,7 @@ def read_tables(chunks: Sequence[Chunk], role: str, title: str = "") -> TableRea
     document_line = columns.line_of_business(title) or "property"
     for table in _tables(chunks):
         headers = _headers(table)
-        found = _classify(headers, [row.cells for _, row in table])
+        found = _classify(headers, [row for _, row in table])
         if found is None:
             continue
         kind, mapping = found
