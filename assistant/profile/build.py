@@ -214,6 +214,9 @@ class ProfileBuilder:
             for finding in read_text(chunks[path], aliases, default, site_wide=self._site(locations)):
                 if finding.location in locations.readings:
                     locations.add(finding.location, finding.key, _sourced(finding, role))
+            if default is not None:
+                for exposures in readings[path].exposures:
+                    locations.add(default, "exposures", exposures)
         profile.locations = locations.profiles()
         self._totals(profile, readings)
         self._facts(profile, paths, chunks, readings)

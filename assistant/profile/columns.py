@@ -79,6 +79,11 @@ TERM_COLUMNS: list[tuple[str, str]] = [
     ("incurred", r"(?:total\s*)?incurred(?:\s*losses?)?|losses?\s*incurred"),
     ("loss_ratio_pct", r"loss\s*ratio(?:\s*%)?|lr(?:\s*%)?|l\s*/\s*r"),
 ]
+EXPOSURE_COLUMNS: list[tuple[str, str]] = [
+    ("side", r"side|direction|orientation|compass|bearing"),
+    ("distance", r"distance(?:\s*\(.*\))?|separation|clearance|distance\s*to\s*building"),
+    ("exposure", r"exposures?(?:\s*description)?|description|occupancy|what|neighbou?r|adjacent\s*property"),
+]
 RECOMMENDATION_COLUMNS: list[tuple[str, str]] = [
     ("number", r"(?:rec(?:ommendation)?\s*)?(?:no|number|num|#|nbr|id)|ref(?:erence)?|item|rec"),
     ("text", r"recommendations?(?:\s*text)?|subject|description|finding|action(?:\s*required)?"),

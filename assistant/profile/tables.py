@@ -44,6 +44,7 @@ class TableReading:
     term_totals: list[dict[str, Sourced]] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
     labels: list[tuple[str, str, Source]] = field(default_factory=list)  # (label, value, source) pairs
+    exposures: list[Sourced] = field(default_factory=list)  # exposures tables, for the report's location
     kinds: set[str] = field(default_factory=set)  # sov, loss_run, experience, recommendations, cope, labels
 
 
@@ -95,6 +96,9 @@ def _classify(headers: list[str], rows: Sequence[TableRow]) -> tuple[str, dict[s
         return "experience", term
     if claim_fields & {"claim_number", "date_of_loss"} and claim_fields & {"incurred", "paid"}:
         return "loss_run", claim
+    exposure = columns.columns_of(headers, columns.EXPOSURE_COLUMNS, cells)
+    if {"side", "exposure"} <= set(exposure.values()) and not loc_fields & {"location", "address"}:
+        return "exposures", exposure
     if "number" in rec_fields and "text" in rec_fields and not loc_fields & {"address", "tiv", "building_value"}:
         return "recommendations", rec
     if loc_fields & {"location", "address"} and len(loc_fields - {"location", "building", "address"}) >= 2:
@@ -185,8 +189,8 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
     put("hydrant_distance_ft", int(hydrant) if hydrant is not None else None)
     put("fire_station_distance_mi", columns.number(cells.get("fire_station_distance_mi")))
     exposures = cells.get("exposures")
-    if exposures and exposures.strip().lower() not in ("none", "light", "no"):
-        put("exposures", exposures)
+    if exposures and exposures.strip().lower() not in ("none", "light", "no", "none noted"):
+        put("exposures", [exposures])
     return values
 
 
@@ -299,6 +303,24 @@ def _read_recommendations(table: list[tuple[Chunk, TableRow]], mapping: dict[str
             _location_in(cells.get("text", "")) or "", source=source_of(chunk, row, role)))
 
 
+def _read_exposures(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], role: str,
+                    reading: TableReading) -> None:
+    """An exposures table ('Side | Distance | Exposure'): one item per side, for the location the report is on."""
+    items = []
+    for _, row in table:
+        cells = _by_field(row, mapping)
+        if not cells.get("exposure"):
+            continue
+        where = ", ".join(cells[k] for k in ("side", "distance") if cells.get(k))
+        items.append(f"{where}: {cells['exposure']}" if where else cells["exposure"])
+    if items:
+        chunk, row = table[0]
+        source = source_of(chunk, row, role)
+        source.location = re.sub(r", row \d+$", f", rows {table[0][1].number}-{table[-1][1].number}", source.location)
+        source.quote = " / ".join(r.text() for _, r in table)
+        reading.exposures.append(Sourced(value=items, source=source))
+
+
 def read_tables(chunks: Sequence[Chunk], role: str, title: str = "") -> TableReading:
     """Every table of one document, read by its kind."""
     reading = TableReading()
@@ -320,6 +342,8 @@ def read_tables(chunks: Sequence[Chunk], role: str, title: str = "") -> TableRea
             _read_terms(table, mapping, role, line, reading)
         elif kind == "recommendations":
             _read_recommendations(table, mapping, role, reading)
+        elif kind == "exposures":
+            _read_exposures(table, mapping, role, reading)
         else:
             for chunk, row in table:
                 if len(row.cells) == 1:
