@@ -749,7 +749,8 @@ _FIGURE = re.compile(
     r"|(?P<ppc>\b(?:PPC|(?:public\s+)?protection\s+class(?:ification)?)\s*(?:\(PPC\)\s*)?(?:of\s+)?"
     r"(?P<c1>\d{1,2})(?:\s*(?:,|to|-|–|and|or|through)\s*(?P<c2>\d{1,2}))?\b)"
     r"|(?P<cls>\b(?:ISO\s+)?(?:construction\s+)?class\s+(?P<cnum>[1-6])\b)"
-    r"|(?P<qty>\b(?P<qnum>" + _NUM + r")\s*(?:road\s+|linear\s+|consecutive\s+|property\s+|calendar\s+)?"
+    r"|(?P<qty>\b(?P<qnum>" + _NUM + r")(?P<between>\s+or\s+(?:more|greater|fewer|less))?"
+    r"\s*(?:road\s+|linear\s+|consecutive\s+|property\s+|calendar\s+)?"
     r"(?P<unit>square\s+feet|sq\.?\s?ft\.?|square\s+foot|feet|foot|ft\b|miles?\b|mi\b|stories|storeys|story|storey"
     r"|days?\b|years?\b|claims?\b|losses\b))",
     re.I)
@@ -965,6 +966,8 @@ def _figures(sentence: str, context: str) -> tuple[list[tuple[str, Condition, st
         else:
             value = _quantity(match.group("qnum"))
             unit = match.group("unit").lower()
+            if match.group("between"):
+                op = ">=" if re.search(r"more|greater", match.group("between"), re.I) else "<="
             if value is None:
                 continue
             if unit.startswith(("square", "sq")):
