@@ -586,6 +586,20 @@ def _compare(op: str, a: Any, b: Any) -> bool | None:
     return {">": na > nb, ">=": na >= nb, "<": na < nb, "<=": na <= nb}[op]
 
 
+def _described(condition: Condition, value: Any) -> str:
+    """A condition that was tested, in words, with the stated value: "area_sqft 36,500 >= 25,000",
+    "sprinklered = no", "occupancy 'Sawmill' mentions 'sawmill'"."""
+    name, op, target = condition.field, condition.op, condition.value
+    if op == "==":
+        return f"{name} = {_show(value)}"
+    if op in ("contains_any", "contains"):
+        hits = [item for item in (target if isinstance(target, list) else [target]) if _mentions(value, item)]
+        return f"{name} {_show(value)!r} mentions " + ", ".join(repr(hit) for hit in hits)
+    if op in ("not contains", "not contains_any"):
+        return f"{name} {_show(value)!r} does not mention {_show(target)}"
+    return f"{name} {_show(value)} {op} {_show(target)}"
+
+
 @dataclass
 class _Outcome:
     holds: bool | None  # None: unknown
@@ -604,7 +618,7 @@ def _test(condition: Condition, lookup: Lookup) -> _Outcome:
     if isinstance(found, Missing):
         return _Outcome(None, unknown=[found.reason])
     holds = _compare(condition.op, found.value, condition.value)
-    shown = f"{condition.field} {_show(found.value)} {condition.op} {_show(condition.value)}"
+    shown = _described(condition, found.value)
     if holds is None:
         return _Outcome(None, unknown=[f"{condition.field} {_show(found.value)!r} cannot be compared with "
                                        f"{_show(condition.value)!r}"])
