@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from assistant.engines.base import Engine
     from assistant.evaluation import EvalReport
     from assistant.evidence import EvidenceRanker
+    from assistant.profile.rules import CheckReport
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
     from assistant.tuning import DatasetBuildResult
@@ -284,6 +285,27 @@ class Assistant:
         result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
         result.failed = sorted(failed) + result.failed
         return result
+
+    # ---- the carrier's rules ----------------------------------------------------------------
+
+    def check(self, name: str, rules_path: Path | None = None) -> CheckReport:
+        """The submission's profile checked against the carrier's rules (`rules_path`, else the configured
+        `rules_path`, else <workspace>/rules.toml; a RulesError in one line when none is found or it is bad)."""
+        from assistant.profile.rules import check, find_rules, load_rules
+
+        rules = load_rules(find_rules(rules_path or self.settings.rules_path, self.settings.workspace))
+        return check(self.profile(name), rules)
+
+    def memo(self, name: str, out: Path, rules_path: Path | None = None) -> list[Path]:
+        """The referral memo of a submission (profile and rules check) written to `out` (.md or .docx);
+        returns the files written (a .md's chart is a PNG beside it)."""
+        from assistant.profile.memo import memo_target, write_memo
+        from assistant.profile.rules import check, find_rules, load_rules
+
+        target = memo_target(out)  # a bad path or rules file fails before the profile is built
+        rules = load_rules(find_rules(rules_path or self.settings.rules_path, self.settings.workspace))
+        profile = self.profile(name)
+        return write_memo(profile, check(profile, rules), target)
 
     # ---- tuning -----------------------------------------------------------------------------
 

@@ -347,3 +347,76 @@ def test_parse_rules_accepts_a_dict() -> None:
     rules = parse_rules({"rule": [{"id": "a", "section": "1", "applies_to": "submission",
                                    "all": [{"field": "total_tiv", "op": ">", "value": 1}]}]})
     assert check(harbor_profile(), rules).result("a").triggers[0].evidence[0].value == 88280000
+
+
+# ---- the CLI (the profile stubbed with the hand-built one until `Assistant.profile` is merged) -------------------
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.app import Assistant
+    from assistant.cli import app
+
+    asked: list[str] = []
+
+    def profile(self, name: str):
+        asked.append(name)
+        return harbor_profile()
+
+    monkeypatch.setattr(Assistant, "profile", profile, raising=False)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(arg) for arg in args]), asked
+
+
+def test_cli_check_prints_triggers_and_json(cli, tmp_path: Path) -> None:
+    import json
+
+    invoke, asked = cli
+    result = invoke("--workspace", tmp_path, "check", "harbor-foods", "--rules", STARTER)
+    assert result.exit_code == 0, result.output
+    assert asked == ["harbor-foods"]
+    assert "FIRED  § 5.3 large-loss: Home Office referral" in result.stdout
+    assert "claim NBM-23-000588: incurred 184,500 > 150,000" in result.stdout
+    result = invoke("--workspace", tmp_path, "check", "harbor-foods", "--rules", STARTER, "--json")
+    report = json.loads(result.stdout)
+    assert {r["rule_id"] for r in report["results"] if r["status"] == "fired"} >= {"large-loss", "claim-frequency"}
+
+
+def test_cli_check_finds_the_workspace_rules_or_says_why_not(cli, tmp_path: Path) -> None:
+    invoke, asked = cli
+    result = invoke("--workspace", tmp_path, "check", "harbor-foods")
+    assert result.exit_code == 2 and "no rules file" in result.output and not asked
+    assert len(result.output.strip().splitlines()) == 1
+    (tmp_path / "rules.toml").write_text(STARTER.read_text())
+    result = invoke("--workspace", tmp_path, "check", "harbor-foods")
+    assert result.exit_code == 0 and "FIRED  § 2.1 authority-home-office" in result.stdout
+    bad = write(tmp_path, rule_toml(conditions='{ field = "incurred", op = "~", value = 1 }'), "bad.toml")
+    result = invoke("--workspace", tmp_path, "check", "harbor-foods", "--rules", bad)
+    assert result.exit_code == 2 and "rule 'big': unknown op '~'" in result.output
+
+
+def test_cli_rules_draft_writes_unreviewed_rules_and_keeps_a_reviewed_file(cli, tmp_path: Path) -> None:
+    invoke, _ = cli
+    out = tmp_path / "drafted.toml"
+    result = invoke("rules", "draft", GUIDELINE, "-o", out)
+    assert result.exit_code == 0, result.output
+    rules = load_rules(out)
+    assert rules.unreviewed and not rules.rules
+    result = invoke("rules", "draft", GUIDELINE, "-o", out)
+    assert result.exit_code == 2 and "exists" in result.output
+    result = invoke("rules", "draft", tmp_path / "missing.md")
+    assert result.exit_code == 2 and "cannot read the guideline" in result.output
+
+
+def test_cli_memo_writes_the_docx(cli, tmp_path: Path) -> None:
+    import docx
+
+    invoke, _ = cli
+    out = tmp_path / "memo.docx"
+    result = invoke("--workspace", tmp_path, "memo", "harbor-foods", "-o", out, "--rules", STARTER)
+    assert result.exit_code == 0, result.output
+    assert "§ 5.3 Home Office referral" in "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    result = invoke("--workspace", tmp_path, "memo", "harbor-foods", "-o", tmp_path / "memo.txt", "--rules", STARTER)
+    assert result.exit_code == 2 and "a memo is .md or .docx" in result.output

@@ -453,15 +453,23 @@ def render_docx(blocks: list[Block], out: Path) -> Path:
     return out
 
 
-def write_memo(profile: Profile, report: CheckReport | None, out: Path | str) -> list[Path]:
-    """Write the memo to `out` (.md or .docx) and return the files written: a .md gets its chart as
-    `<stem>_losses.png` beside it (and text bars inside it); a .docx holds the chart."""
+def memo_target(out: Path | str) -> Path:
+    """`out` if a memo can be written there (.md or .docx, in a folder that exists), else a one-line MemoError:
+    checked before a profile is built."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in MEMO_SUFFIXES:
         raise MemoError(f"{out}: a memo is .md or .docx, not {suffix or '(no suffix)'}")
     if not out.parent.is_dir():
         raise MemoError(f"{out}: no such folder {out.parent}")
+    return out
+
+
+def write_memo(profile: Profile, report: CheckReport | None, out: Path | str) -> list[Path]:
+    """Write the memo to `out` (.md or .docx) and return the files written: a .md gets its chart as
+    `<stem>_losses.png` beside it (and text bars inside it); a .docx holds the chart."""
+    out = memo_target(out)
+    suffix = out.suffix.lower()
     chart = loss_chart_png(profile)
     blocks = memo_blocks(profile, report, chart=chart)
     try:
