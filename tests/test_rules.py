@@ -133,6 +133,24 @@ def test_a_largest_tiv_over_some_locations_is_a_lower_bound(starter) -> None:
     assert level2.status == "cannot_check" and "tiv not stated at location 3" in level2.unchecked[0]
 
 
+def test_the_largest_location_adds_up_its_buildings(starter) -> None:
+    profile = harbor_profile()
+    loc2 = profile.location("2")
+    loc2.number = "2-1"
+    twin = loc2.model_copy(deep=True)
+    twin.number = "2-2"
+    for building in (loc2, twin):
+        building.fields["tiv"].value.value = 30_000_000
+    profile.locations.append(twin)
+    profile.location("1").fields["tiv"].value.value = 50_000_000
+    report = check(profile, starter)
+    assert report.result("authority-home-office").status == "clear"  # $60M is not above $60M
+    level2 = report.result("authority-level-2")
+    assert level2.status == "fired"  # location 2 is 2 x $30M = $60M, within Level II; location 1 alone is $50M
+    assert [e.field for e in level2.triggers[0].evidence] == ["tiv (location 2, building 2-1)",
+                                                              "tiv (location 2, building 2-2)"]
+
+
 def test_losses_rules_cite_the_terms(starter) -> None:
     profile = harbor_profile()
     profile.losses[0].loss_ratio_pct = 61.0

@@ -475,10 +475,18 @@ class _Facts:
             if not known:
                 return Missing(f"{name}: {key} not stated at any location")
             partial = f"{key} not stated at location {', '.join(missing)}" if missing else ""
-            if name == "largest_location_tiv":
-                loc, best = max(known, key=lambda pair: _number(pair[1].value))
-                ev = _evidence_of(f"tiv (location {loc.number})", best)
-                return Value(_number(best.value), [ev], partial)
+            if name == "largest_location_tiv":  # buildings "1-1", "1-2" are one location: their TIVs add up
+                sites: dict[str, list[tuple[Any, Sourced]]] = {}
+                for loc, sourced in known:
+                    sites.setdefault(loc.number.split("-")[0], []).append((loc, sourced))
+                site, buildings = max(sites.items(), key=lambda item: sum(_number(s.value) for _, s in item[1]))
+                label = (lambda loc: f"tiv (location {loc.number})") if len(buildings) == 1 else (
+                    lambda loc: f"tiv (location {site}, building {loc.number})")
+                evidence = [_evidence_of(label(loc), sourced) for loc, sourced in buildings]
+                if len(buildings) > 1:
+                    missing_here = [n for n in missing if n.split("-")[0] == site]
+                    partial = partial or (f"tiv not stated at {', '.join(missing_here)}" if missing_here else "")
+                return Value(sum(_number(s.value) for _, s in buildings), evidence, partial)
             total_value = sum(_number(s.value) for _, s in known)
             evidence = [_evidence_of(f"{key} (location {loc.number})", s) for loc, s in known]
             return Value(total_value, evidence, partial)
