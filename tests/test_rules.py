@@ -197,6 +197,27 @@ def test_a_text_where_a_number_is_needed_cannot_be_checked(tmp_path: Path) -> No
     result = check(profile, rules).result("far")
     assert result.status == "cannot_check" and "'nearby' cannot be compared" in result.unchecked[0]
 
+    rules = parse_rules({"rule": [{"id": "frame", "section": "3.4", "applies_to": "location",
+                                   "all": [{"field": "construction_class", "op": "==", "value": 1}]}]})
+    profile.location("1").fields["construction_class"].value.value = "ISO 1 - Frame"
+    result = check(profile, rules).result("frame")
+    assert result.status == "cannot_check" and "location 1: cannot check: construction_class 'ISO 1 - Frame'" in \
+        result.unchecked[0]
+
+
+def test_recommendation_rules_need_an_inspection(tmp_path: Path) -> None:
+    rules = parse_rules({"rule": [{"id": "open-high", "section": "8", "applies_to": "recommendation",
+                                   "all": [{"field": "priority", "op": "==", "value": "high"},
+                                           {"field": "status", "op": "not in", "value": ["complete", "closed"]}]}]})
+    profile = harbor_profile()
+    result = check(profile, rules).result("open-high")
+    assert [t.subject for t in result.triggers] == ["recommendation HF-24-02"]
+    assert result.triggers[0].evidence[1].sources[0].file.endswith("underwriter_notes.txt")  # the latest status
+    profile.recommendations = []
+    assert check(profile, rules).result("open-high").status == "cannot_check"
+    profile.roles = {"/docs/harbor-foods/fire_inspection_2024.pdf": "inspection"}
+    assert check(profile, rules).result("open-high").status == "clear"
+
 
 # ---- unreviewed rules --------------------------------------------------------------------------------------
 

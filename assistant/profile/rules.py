@@ -569,6 +569,8 @@ def _equal(a: Any, b: Any) -> bool | None:
     na, nb = _number(a), _number(b)
     if na is not None and nb is not None:
         return na == nb
+    if nb is not None and na is None and not isinstance(a, date):
+        return None  # a text where the rule wants a number ("ISO 1 - Frame" for construction_class 1)
     if isinstance(a, date) or isinstance(b, date):
         return _as_date(a) == _as_date(b)
     return _text(a) == _text(b)
@@ -673,6 +675,8 @@ def _subjects(rule: Rule, facts: _Facts) -> tuple[list[tuple[str, Lookup, list[E
             return [], ["cannot check: no locations in the profile"]
         return [(f"location {loc.number}", facts.location(loc.number), []) for loc in profile.locations], []
     if rule.applies_to == "recommendation":
+        if not profile.recommendations and "inspection" not in profile.roles.values():
+            return [], ["cannot check: no recommendations and no inspection report in the profile"]
         return [(f"recommendation {r.number}", facts.recommendation(r), []) for r in profile.recommendations], []
     if rule.applies_to == "losses":
         summary = profile.loss_summary(rule.line)
