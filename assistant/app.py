@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from assistant.evaluation import EvalReport
     from assistant.evidence import EvidenceRanker
     from assistant.profile.model import Profile
+    from assistant.profile.rules import CheckReport
     from assistant.profile.service import ProfileRun, ProfileService
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
@@ -315,6 +316,34 @@ class Assistant:
         result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
         result.failed = sorted(failed) + result.failed
         return result
+
+    # ---- the carrier's rules ----------------------------------------------------------------
+
+    def rules_file(self, rules_path: Path | None = None) -> Path:
+        """The carrier's rules file: the one given, else the `rules_path` setting, else <workspace>/rules.toml,
+        else the one rules.toml beside the ingested documents (RulesError in one line when none or several)."""
+        from assistant.profile.rules import find_rules
+
+        folders = [Path(item.folder) for item in self.submissions()]
+        return find_rules(rules_path or self.settings.rules_path, self.settings.workspace, folders)
+
+    def check(self, name: str, rules_path: Path | None = None) -> CheckReport:
+        """The submission's profile checked against the carrier's rules (`rules_path`, else the configured
+        `rules_path`, else <workspace>/rules.toml; a RulesError in one line when none is found or it is bad)."""
+        from assistant.profile.rules import check, load_rules
+
+        return check(self.profile(name), load_rules(self.rules_file(rules_path)))
+
+    def memo(self, name: str, out: Path, rules_path: Path | None = None) -> list[Path]:
+        """The referral memo of a submission (profile and rules check) written to `out` (.md or .docx);
+        returns the files written (a .md's chart is a PNG beside it)."""
+        from assistant.profile.memo import memo_target, write_memo
+        from assistant.profile.rules import check, load_rules
+
+        target = memo_target(out)  # a bad path or rules file fails before the profile is built
+        rules = load_rules(self.rules_file(rules_path))
+        profile = self.profile(name)
+        return write_memo(profile, check(profile, rules), target)
 
     # ---- tuning -----------------------------------------------------------------------------
 

@@ -601,6 +601,84 @@ def summarize(
         raise typer.Exit(EXIT_FILES_FAILED)
 
 
+RulesOption = Annotated[Path | None, typer.Option(
+    "--rules", help="Rules file (TOML; default: the rules_path setting, else <workspace>/rules.toml).")]
+
+
+@app.command("check")
+def check_rules(
+    submission: Annotated[str, typer.Argument(help="The submission's folder name (see `assistant submissions`).")],
+    rules: RulesOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Check a submission against the carrier's rules: each trigger with the evidence that fired it (values and
+    their sources) and the guideline section; rules that could not be checked say what is not stated."""
+    from assistant.console import out, print_json
+    from assistant.profile.rules import RulesError
+    from assistant.profile.service import ProfileError
+    from index.store import StoreError
+
+    try:
+        report = core().check(submission, rules)
+    except (RulesError, ProfileError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+        return
+    for line in report.lines():
+        out.print(line, highlight=False, markup=False)
+
+
+rules_app = typer.Typer(help="The carrier's rules: draft them from a guideline, for a person to review.",
+                        no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("draft")
+def rules_draft(
+    guideline: Annotated[Path, typer.Argument(help="The guideline (Markdown, text, DOCX or PDF).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the rules here (default: stdout).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Propose rules from the guideline's sentences that refer, decline or require with a figure: each written
+    `reviewed = false` with its sentence, never applied until a person reviews it and sets `reviewed = true`."""
+    from assistant.console import err, write_report
+    from assistant.profile.rules import RulesError, draft_rules
+
+    if out is not None and out.exists() and not force:
+        raise fail(f"{out} exists (a reviewed rules file?): give another --out, or --force")
+    try:
+        text = draft_rules(guideline)
+    except RulesError as exc:
+        raise fail(str(exc)) from None
+    write_report(text, out)
+    if out is not None:
+        count = text.count("[[rule]]")
+        err.print(f"{count} rules drafted to {out}, none reviewed: review each and set reviewed = true",
+                  highlight=False, markup=False)
+
+
+@app.command()
+def memo(
+    submission: Annotated[str, typer.Argument(help="The submission's folder name (see `assistant submissions`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="memo.md (its chart a PNG beside it) or memo.docx.")],
+    rules: RulesOption = None,
+) -> None:
+    """Write the referral memo: insured, locations (COPE, values), totals, loss history with a chart, conflicts,
+    triggered rules with their evidence, open recommendations; every value with its source."""
+    from assistant.console import err
+    from assistant.profile.memo import MemoError
+    from assistant.profile.rules import RulesError
+    from assistant.profile.service import ProfileError
+    from index.store import StoreError
+
+    try:
+        written = core().memo(submission, out, rules)
+    except (MemoError, RulesError, ProfileError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    err.print("wrote " + ", ".join(str(path) for path in written), highlight=False, markup=False)
+
+
 tune_app = typer.Typer(help="Domain tuning: build a grounded dataset, QLoRA-tune an adapter.")
 app.add_typer(tune_app, name="tune")
 

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     connect_timeout: float = 5.0
     read_timeout: float = 300.0
 
+    # The carrier's rules (TOML, see assistant/profile/rules.py) `assistant check` and `memo` apply; unset,
+    # <workspace>/rules.toml (sample_docs/guidelines/rules.toml is the sample guideline's).
+    rules_path: Path | None = None
+
     @property
     def db_path(self) -> Path:
         return self.workspace / "index.sqlite3"

@@ -12,9 +12,10 @@ profiled from scratch and timed, then scored:
   one normalised text holds most of the other's words. Precision: right values over values given (a value
   the gold does not have counts as given and wrong); recall: right values over gold values.
 - conflicts: gold conflicts found (by field and location), conflicts reported that the gold does not have.
-- triggers (with `--rules`, once `assistant check` exists): found, missed, false.
+- triggers: the rules (`--rules`, default the starter rules of the sample guideline) checked against each
+  profile: gold triggers found, triggers reported that the gold does not have (false).
 
-    python benchmarks/profile.py [--workspace W] [--summarize]
+    python benchmarks/profile.py [--workspace W] [--summarize] [--gold DIR --docs FOLDER ...]
 
 `--summarize` also runs today's per-document `summarize` over the same documents and scores the fields it
 shares with the profile (insured; hydrant and fire-station distances; construction class), counting a gold
@@ -179,6 +180,39 @@ def score_conflicts(gold: dict[str, Any], profile: Any) -> tuple[int, int, list[
     return len(matched), len(wanted), missed, false
 
 
+def _subject_location(subject: str, profile: Any) -> str | None:
+    """'location 2' -> '2'; 'claim X' -> the claim's location; 'submission', 'property losses' -> None."""
+    if subject.startswith("location "):
+        return subject.split(" ", 1)[1]
+    return None
+
+
+def score_triggers(gold: dict[str, Any], profile: Any, report: Any) -> tuple[int, int, list[str], list[str]]:
+    """(found, gold count, missed, false). A fired rule's trigger matches a gold trigger of its section at its
+    location (a trigger about the submission or a claim matches one of its section anywhere); one gold trigger
+    per reported one. A reported trigger that matches none is false; ambiguous gold entries are not scored."""
+    wanted = [t for t in gold.get("triggers", []) if not t.get("ambiguous")]
+    ambiguous = {(t["section"], str(t.get("location") or "")) for t in gold.get("not_triggered", [])
+                 if t.get("ambiguous")}
+    used: set[int] = set()
+    false = []
+    for result in report.results:
+        if result.status != "fired":
+            continue
+        for trigger in result.triggers:
+            where = _subject_location(trigger.subject, profile)
+            hit = next((i for i, t in enumerate(wanted) if i not in used and t["section"] == result.section
+                        and (where is None or t.get("location") in (None, where))), None)
+            if hit is None:
+                if (result.section, where or "") not in ambiguous:
+                    false.append(f"§ {result.section} {result.rule_id} ({trigger.subject})")
+            else:
+                used.add(hit)
+    missed = [f"§ {t['section']} {t.get('rule', '')} at {t.get('location')}" for i, t in enumerate(wanted)
+              if i not in used]
+    return len(used), len(wanted), missed, false
+
+
 def summarize_baseline(core: Any, golds: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
     """Per shared field: (gold values found in today's summaries, gold values)."""
     report = core.summarize(all_documents=True)
@@ -210,6 +244,10 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, help="Use (and fill) this workspace instead of a fresh one.")
     parser.add_argument("--summarize", action="store_true", help="Also score today's summarize on shared fields.")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--rules", type=Path, default=ROOT / "sample_docs" / "guidelines" / "rules.toml",
+                        help="The carrier's rules to check with (default: the sample guideline's starter rules).")
+    parser.add_argument("--gold", type=Path, default=GOLD, help="Folder of gold profiles.")
+    parser.add_argument("--docs", type=Path, nargs="*", help="Folders to ingest (default: sample_docs and lakeview).")
     args = parser.parse_args()
 
     from assistant.app import Assistant
@@ -218,13 +256,15 @@ def main() -> None:
     workspace = args.workspace or Path(tempfile.mkdtemp(prefix="profile-bench-"))
     core = Assistant(load_settings(workspace=workspace))
     started = time.perf_counter()
-    core.ingest(FOLDERS)
+    core.ingest(args.docs or FOLDERS)
     print(f"ingested in {time.perf_counter() - started:.1f} s into {workspace}")
-    golds = {path.stem: json.loads(path.read_text()) for path in sorted(GOLD.glob("*.json"))}
+    golds = {path.stem: json.loads(path.read_text()) for path in sorted(args.gold.glob("*.json"))}
     total = Score()
     rows = []
     conflicts_found = conflicts_gold = 0
     false_conflicts: list[str] = []
+    triggers_found = triggers_gold = 0
+    false_triggers: list[str] = []
     for name, gold in golds.items():
         began = time.perf_counter()
         profile = core.profile(name, force=True)
@@ -232,27 +272,35 @@ def main() -> None:
         score = Score()
         score_fields(gold, profile, score)
         found, wanted, missed, false = score_conflicts(gold, profile)
+        report = core.check(name, args.rules)
+        t_found, t_wanted, t_missed, t_false = score_triggers(gold, profile, report)
+        triggers_found += t_found
+        triggers_gold += t_wanted
+        false_triggers += [f"{name}: {text}" for text in t_false]
         conflicts_found += found
         conflicts_gold += wanted
         false_conflicts += [f"{name}: {text}" for text in false]
         total.right += score.right
         total.given += score.given
         total.gold += score.gold
-        rows.append((name, score, found, wanted, len(false), seconds))
+        rows.append((name, score, found, wanted, len(false), t_found, t_wanted, len(t_false), seconds))
         if args.show_misses:
-            for miss in score.misses + [f"missed conflict: {m}" for m in missed] + [f"false conflict: {f}"
-                                                                                    for f in false]:
+            for miss in score.misses + [f"missed conflict: {m}" for m in missed] + [
+                    f"false conflict: {f}" for f in false] + [f"missed trigger: {m}" for m in t_missed]:
                 print(f"  {name}: {miss}")
     print("\n| submission | fields right | given | gold | precision | recall | conflicts found | false conflicts "
-          "| seconds |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, score, found, wanted, false, seconds in rows:
+          "| triggers found | false triggers | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, score, found, wanted, false, t_found, t_wanted, t_false, seconds in rows:
         print(f"| {name} | {score.right} | {score.given} | {score.gold} | {score.precision:.3f} | "
-              f"{score.recall:.3f} | {found}/{wanted} | {false} | {seconds:.2f} |")
+              f"{score.recall:.3f} | {found}/{wanted} | {false} | {t_found}/{t_wanted} | {t_false} | {seconds:.2f} |")
     print(f"| **all** | {total.right} | {total.given} | {total.gold} | **{total.precision:.3f}** | "
-          f"**{total.recall:.3f}** | {conflicts_found}/{conflicts_gold} | {len(false_conflicts)} | |")
+          f"**{total.recall:.3f}** | {conflicts_found}/{conflicts_gold} | {len(false_conflicts)} | "
+          f"{triggers_found}/{triggers_gold} | {len(false_triggers)} | |")
     for text in false_conflicts:
         print(f"false conflict: {text}")
+    for text in false_triggers:
+        print(f"false trigger: {text}")
     if args.summarize:
         began = time.perf_counter()
         baseline = summarize_baseline(core, golds)

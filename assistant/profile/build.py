@@ -223,6 +223,7 @@ class ProfileBuilder:
         self._claims(profile, paths, readings)
         self._recommendations(profile, paths, chunks, readings)
         profile.losses = summarize_losses(profile)
+        self._stated_ratios(profile, paths, readings)
         profile.conflicts = find_conflicts(profile, readings, chunks)
         self._notes(profile)
         return profile
@@ -484,6 +485,21 @@ class ProfileBuilder:
                     if status in ("complete", "in progress", "declined", "open"):
                         rec.status, rec.status_source = status, source
         profile.recommendations = sorted(merged.values(), key=lambda r: r.number)
+
+    @staticmethod
+    def _stated_ratios(profile: Profile, paths: Sequence[str], readings: dict[str, TableReading]) -> None:
+        """Each line's valuation date and the loss ratio its loss run states on its totals row."""
+        for summary in profile.losses:
+            summary.valuation_date = profile.valuation_date
+            for path in paths:
+                reading = readings[path]
+                for totals in reading.term_totals:
+                    ratio = totals.get("loss_ratio_pct")
+                    source = ratio.source if ratio is not None else None
+                    lines = {t.line for t in reading.terms if source is not None and t.source.file == source.file
+                             and t.source.location.rsplit(", row", 1)[0] == source.location.rsplit(", row", 1)[0]}
+                    if ratio is not None and lines == {summary.line}:
+                        summary.stated_loss_ratio_pct = float(ratio.value)
 
     @staticmethod
     def _notes(profile: Profile) -> None:

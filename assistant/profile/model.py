@@ -140,6 +140,8 @@ class LossSummary(BaseModel):
     largest: list[str] = Field(default_factory=list)  # claim numbers, largest incurred first
     earned_premium: float | None = None
     loss_ratio_pct: float | None = None  # incurred / earned premium over the terms stated
+    stated_loss_ratio_pct: float | None = None  # the loss run's own total loss ratio, when it states one
+    valuation_date: Sourced | None = None  # of the loss run the line's claims come from
 
 
 class Recommendation(BaseModel):
