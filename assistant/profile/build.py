@@ -53,12 +53,14 @@ _VALUES_ORDER = ("sov", "inspection", "broker", "other", "loss_run", "notes")
 def role_of(path: str, title: str, kind: str, reading: TableReading, first_text: str) -> str:
     """What a document is in a submission, from its tables, then its file name, title and opening text."""
     words = f"{PurePath(path).stem} {title} {first_text[:400]}".lower().replace("_", " ").replace("-", " ")
-    if re.search(r"\bguidelines?\b|\bunderwriting (?:guide|manual)\b|\bappetite\b", words) and "sov" not in reading.kinds:
+    guideline = re.search(r"\bguidelines?\b|\bunderwriting (?:guide|manual)\b|\bappetite\b", words)
+    if guideline and "sov" not in reading.kinds:
         return "guideline"
     if "sov" in reading.kinds or (re.search(r"\bstatement of values\b|\bsov\b|\bschedule of (?:values|locations)\b",
                                            words) and reading.locations):
         return "sov"
-    if reading.kinds & {"loss_run", "experience"} or (re.search(r"\bloss (?:runs?|history)\b", words) and reading.claims):
+    if reading.kinds & {"loss_run", "experience"} or (
+            re.search(r"\bloss (?:runs?|history)\b", words) and reading.claims):
         return "loss_run"
     if re.search(r"\bnotes?\b|\bfile notes\b|\bdiary\b|\bunderwriter'?s? (?:notes|memo)\b", PurePath(path).stem.lower()
                  .replace("_", " ")):
@@ -73,7 +75,8 @@ def role_of(path: str, title: str, kind: str, reading: TableReading, first_text:
 
 def _sourced(finding: Finding, role: str) -> Sourced:
     chunk = finding.chunk
-    return Sourced(value=finding.value, method="text", basis=SITE_WIDE_BASIS if finding.site_wide else "", source=Source(
+    basis = SITE_WIDE_BASIS if finding.site_wide else ""
+    return Sourced(value=finding.value, method="text", basis=basis, source=Source(
         file=chunk.source, location=location_of(chunk), quote=finding.quote, chunk_id=chunk.id, page=chunk.page,
         role=role))
 
@@ -152,6 +155,8 @@ _REC_ID = r"(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})"
 _REC_LINE = re.compile(rf"^\s*{_REC_ID}\s*(?:,\s*(?P<priority>[a-z]+)\s*)?[:.)-]\s+(?P<text>.{{10,}}?)(?P<after>)$")
 # 'BPC-22-03 (add snow-load monitoring or strengthen the dock roof) is closed out'
 _REC_MENTION = re.compile(r"\b(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3})\s*\((?P<text>[^)]{10,160})\)(?P<after>.*)$")
+_VALUED = re.compile(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at)?\s*:?\s*"
+                     r"(\S+(?:\s+\d{1,2},?\s+\d{4})?)", re.IGNORECASE)
 _INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant)\s*:\s*([A-Z][\w&,.' -]{2,80}?)"
                       r"(?=\.\s|\s{2,}|\s+(?:policy|prepared|broker|dba)\b|[;(]|$)", re.IGNORECASE)
 _REC_STATUS = [  # the first that matches: "partially complete" is in progress, not complete
@@ -241,9 +246,9 @@ class ProfileBuilder:
         sov_rows = [(p, r) for p, r in rows if "sov" in readings[p].kinds]
         for path, row in sov_rows + [(p, r) for p, r in rows if "sov" not in readings[p].kinds]:
             number = _row_number(row, multi)
-            if sov_rows and number not in locations.readings and (path, row) not in sov_rows:
-                if row.location not in {r.location for _, r in sov_rows}:
-                    continue  # a location only a survey names, when the SOV lists the program: not added
+            if sov_rows and number not in locations.readings and (path, row) not in sov_rows and \
+                    row.location not in {r.location for _, r in sov_rows}:
+                continue  # a location only a survey names, when the SOV lists the program: not added
             locations.ensure(number)
             aliases.add_number(number)
             if row.name:
@@ -417,8 +422,7 @@ class ProfileBuilder:
                 continue
             for unit in visible_units(chunks[path]):
                 text, chunk = unit.text, unit.chunk
-                match = re.search(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at)?\s*:?\s*(\S+(?:\s+\d{1,2},?\s+\d{4})?)",
-                                  text, re.IGNORECASE)
+                match = _VALUED.search(text)
                 when = columns.day(match.group(1)) if match else None
                 if when is not None:
                     profile.valuation_date = Sourced(value=when, method="text", source=Source(

@@ -25,7 +25,8 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("city", r"city|town"),
     ("state", r"state|st|province"),
     ("zip", r"zip(?:\s*code)?|postal\s*code|post\s*code"),
-    ("occupancy", r"occupancy(?:\s*(?:description|desc))?|description|occupancy\s*/\s*use|building\s*use|use|operations|"
+    ("occupancy", r"occupancy(?:\s*(?:description|desc))?|description|occupancy\s*/\s*use|building\s*use|use|"
+                  r"operations|"
                   r"occ(?:upancy)?\s*(?:desc|type|class)?"),
     ("building_value", r"(?:building|bldg|buildings)\s*(?:value|limit|values|replacement\s*cost|rc|tiv)?|"
                        r"real\s*property"),

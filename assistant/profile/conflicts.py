@@ -20,6 +20,7 @@ from assistant.profile.model import (
     NUMERIC_FIELDS,
     TOTAL_FIELDS,
     VALUE_FIELDS,
+    Claim,
     Conflict,
     Profile,
     Sourced,

@@ -121,12 +121,14 @@ _YEAR_BUILT = re.compile(r"\b(?:built|constructed|erected|completed|put\s+up|dat
                          r"yr\.?\s+built\s*:?)\s+(?:in\s+)?(?:about\s+|circa\s+|c\.\s*|around\s+)?(1[89]\d\d|20\d\d)\b|"
                          r"^(?:an?|the)\s+(1[89]\d\d|20\d\d)\s+(?:[\w-]+\s+){0,2}(?:building|structure|warehouse|plant|"
                          r"facility|shop)\b", re.IGNORECASE)
-_STORIES = re.compile(r"\b(one|single|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})[\s-]+(?:story|storey|stories|"
+_STORIES = re.compile(r"\b(one|single|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})[\s-]+"
+                      r"(?:story|storey|stories|"
                       r"storeys|floor)\b(?!\s+(?:office|mezzanine|section|portion|wing|addition|annex|part))",
                       re.IGNORECASE)
 _STORY_WORDS = {"one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10}
-_ISO_CLASS = re.compile(r"\b(?:ISO\s+(?:construction\s+)?class(?:ification)?|construction\s+class|ISO)\s*:?\s*(?:is\s+)?"
+_ISO_CLASS = re.compile(r"\b(?:ISO\s+(?:construction\s+)?class(?:ification)?|construction\s+class|ISO)\s*:?\s*"
+                        r"(?:is\s+)?"
                         r"(?:class\s+)?([1-6])\b", re.IGNORECASE)
 _CONSTRUCTION_CONTEXT = re.compile(r"\b(?:construction|qualifies\s+as|classed\s+as|rated\s+as)\b", re.IGNORECASE)
 _PERCENT_SPRINKLERED = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s*(?:\w+\s+){0,1}sprinklered", re.IGNORECASE)
@@ -146,7 +148,8 @@ _NOT_SPRINKLERED = re.compile(r"(?:\b(?:is|are|remains?)\s+|:\s*)(?:not|un|no\s+
                               r"\bhas\s+no\s+(?:automatic\s+)?sprinkler|\bno\s+sprinkler\s+protection\b|"
                               r"\bwithout\s+(?:any\s+)?(?:automatic\s+)?sprinkler", re.IGNORECASE)
 _SUB_AREA_SUBJECT = re.compile(r"\b(?:attics?|mezzanines?|rooms?|spaces?|offices?|canop(?:y|ies)|areas?|shafts?|"
-                               r"closets?|bays?|docks?|concealed)\b[^.;:]{0,60}?\b(?:is|are)\s+(?:not|un)", re.IGNORECASE)
+                               r"closets?|bays?|docks?|concealed)\b[^.;:]{0,60}?\b(?:is|are)\s+(?:not|un)",
+                               re.IGNORECASE)
 _DESIGN = re.compile(r"\bNFPA\s+(13[RD]?)\b(?!\s*-)", re.IGNORECASE)
 _SPRINKLER_WORDS = re.compile(r"\bsprinkler|\bwet[\s-]pipe|\bdry[\s-]pipe|\bsystems?\b|\bprotection\b", re.IGNORECASE)
 _HYDRANT = re.compile(r"\bhydrants?\b[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"

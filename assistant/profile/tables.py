@@ -147,7 +147,7 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
         number, name = columns.construction(cells["construction"])
         put("construction_class", number)
         put("construction", name)
-        if kind == "cope":  # a COPE table's construction cell also gives year and area ("ISO 3 NC, 1979, 168,000 sq ft")
+        if kind == "cope":  # a COPE table's construction cell gives year and area too ("ISO 3 NC, 1979, 168,000 sq ft")
             put("year_built", columns.year(cells["construction"]))
             put("area_sqft", area_of(cells["construction"]))
     put("year_built", columns.year(cells.get("year_built")))
