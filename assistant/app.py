@@ -341,7 +341,7 @@ class Assistant:
         from assistant.server import create_app
 
         server = create_app(self.engine, api_key=api_key, default_max_tokens=self.settings.max_new_tokens,
-                            default_temperature=self.settings.temperature)
+                            default_temperature=self.settings.temperature, worker_id=f"{host}:{port}")
         uvicorn.run(server, host=host, port=port, log_level="info")
 
     def sglang_command(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,

@@ -363,8 +363,9 @@ def chat(
 
 @app.command()
 def serve(
-    backend: Annotated[str, typer.Option(help="local (our server over the embedded engine) or sglang (GPU).")]
-    = "local",
+    backend: Annotated[str, typer.Option(
+        help="local (our server over the embedded engine), sglang (GPU), or router (sglang-router in front of "
+             "--workers).")] = "local",
     model: Annotated[Path | None, typer.Option(help="Model folder (sglang: required; local: default bundled).")]
     = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
@@ -376,10 +377,20 @@ def serve(
         help="LoRA adapter folder (local: merged in; sglang: served under its folder name).")] = None,
     lora: Annotated[list[str] | None, typer.Option(help="sglang: NAME=DIR adapter, repeatable.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run, start nothing.")] = False,
+    workers: Annotated[list[str] | None, typer.Option(
+        "--workers", help="router: a worker's URL (repeat, or separate with commas).")] = None,
+    policy: Annotated[str, typer.Option(help="router: cache_aware (default), round_robin, random, power_of_two.")]
+    = "cache_aware",
 ) -> None:
     """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it)."""
     from assistant.console import err, print_command
     from assistant.engines.base import EngineError
+
+    if backend == "router":
+        _serve_router(workers or [], host, port, policy, api_key, dry_run)
+        return
+    if workers:
+        raise fail("--workers applies to --backend router only")
 
     try:
         adapters = _parse_lora(lora or [])
@@ -400,7 +411,7 @@ def serve(
             raise fail(str(exc)) from None
         raise typer.Exit(code or 0)
     if backend != "local":
-        raise fail(f"unknown backend {backend!r}; known: local, sglang")
+        raise fail(f"unknown backend {backend!r}; known: local, sglang, router")
     if context_length is not None:
         raise fail("--context-length applies to --backend sglang only")
     if len(adapters) > 1 or (adapters and adapter is not None):
@@ -418,6 +429,29 @@ def serve(
         assistant.serve_local(host, port, api_key)
     except EngineError as exc:
         raise fail(str(exc)) from None
+
+
+def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key: str | None,
+                  dry_run: bool) -> None:
+    """sglang-router in front of `workers` (their key, if any, reaches it through the environment)."""
+    from assistant.console import err, print_command
+    from assistant.engines.base import EngineError
+    from assistant.router_launcher import parse_workers, router_command, serve_forever
+
+    try:
+        urls = parse_workers(workers)
+        command = router_command(urls, host, port, policy, with_key=bool(api_key))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if dry_run:
+        print_command(command)
+        return
+    err.print(f"routing http://{host}:{port}/v1 to {len(urls)} workers ({policy}); Ctrl-C stops", highlight=False)
+    try:
+        code = serve_forever(urls, host=host, port=port, policy=policy, api_key=api_key)
+    except EngineError as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code or 0)
 
 
 def _parse_lora(values: list[str]) -> dict[str, Path]:
