@@ -291,15 +291,17 @@ def ask(
 ) -> None:
     """Answer from the ingested documents: a verified answer with its sources, the passage quoted when the
     answer does not verify, or "The documents do not contain this information." """
-    from assistant.console import print_answer_details, print_json, stream_answer
+    from assistant.audit import os_user
+    from assistant.console import print_answer_details, print_json, stream_answer, warn_audit
 
     if (question is None) == (batch is None):
         raise fail("give a QUESTION or --batch FILE (one of the two)")
     if batch is not None:
         _ask_batch(batch, answering_core(engine, url, adapter, k, max_tokens), scope, as_json)
         return
+    assistant = answering_core(engine, url, adapter, k, max_tokens)
     try:
-        answer = stream_answer(answering_core(engine, url, adapter, k, max_tokens).ask_stream(question, scope=scope),
+        answer = stream_answer(assistant.ask_stream(question, scope=scope, user=os_user(), shell="cli"),
                                show=not as_json)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
@@ -307,11 +309,13 @@ def ask(
         print_json(answer.to_dict())
     else:
         print_answer_details(answer)
+    warn_audit(answer)
 
 
 def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
     """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
-    from assistant.console import print_answer_details, print_json
+    from assistant.audit import os_user
+    from assistant.console import print_answer_details, print_json, warn_audit
     from assistant.queries import QueryFileError, read_queries
 
     try:
@@ -323,7 +327,7 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
     failed = 0
     for item in questions:
         try:
-            answer = assistant.answer(item.question, scope=item.scope or scope)
+            answer = assistant.answer(item.question, scope=item.scope or scope, user=os_user(), shell="cli")
         except _answer_errors() as exc:
             failed += 1
             if as_json:
@@ -337,6 +341,7 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
             typer.echo(f"\n[{item.id}] {item.question}")
             typer.echo(answer.text)
             print_answer_details(answer)
+        warn_audit(answer)
     if failed:
         raise typer.Exit(1)
 
@@ -353,10 +358,12 @@ def chat(
     scope: ScopeOption = None,
 ) -> None:
     """Multi-turn chat over the documents: follow-up questions keep the conversation in mind."""
+    from assistant.audit import os_user
     from assistant.console import chat_loop
 
     try:
-        chat_loop(answering_core(engine, url, adapter, k, max_tokens).conversation(context_window), scope=scope)
+        assistant = answering_core(engine, url, adapter, k, max_tokens)
+        chat_loop(assistant.conversation(context_window, user=os_user(), shell="cli"), scope=scope)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
 
@@ -564,6 +571,74 @@ def summarize(
         raise fail("no documents to summarize")
     if report.failed:
         raise typer.Exit(EXIT_FILES_FAILED)
+
+
+audit_app = typer.Typer(help="The audit trail: every answer given, to whom, from which sources and model.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback(invoke_without_command=True)
+def audit(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's answers.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="From this UTC date or time (2026-03-01, 2026-03-01T14:00) or span back (7d, 12h).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="The latest N records only.", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per record, everything in it.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per record.")] = False,
+) -> None:
+    """List the audit trail, oldest first: time, user, shell, question, outcome, sources, model.
+    `assistant audit show ID` shows one record with the exact messages the model saw."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.audit import AuditError, csv_text
+    from assistant.console import print_audit_table, print_json
+
+    if as_json and as_csv:
+        raise fail("give --json or --csv, not both")
+    try:
+        events = core().audit_events(user=user, since=since, limit=limit)
+    except AuditError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        for event in events:
+            print_json(event.to_dict())
+    elif as_csv:
+        typer.echo(csv_text(events), nl=False)
+    else:
+        print_audit_table(events)
+
+
+@audit_app.command("show")
+def audit_show(
+    event_id: Annotated[int, typer.Argument(help="The record's id (first column of `assistant audit`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The whole record as JSON.")] = False,
+) -> None:
+    """One record in full: who asked what, the exact messages and settings the model was sent (a replay of what
+    it saw), the passages retrieved, the answer and which citations verified."""
+    from assistant.console import print_audit_event, print_json
+
+    event = core().audit_log.get(event_id)
+    if event is None:
+        raise fail(f"no audit record {event_id}")
+    if as_json:
+        print_json(event.to_dict())
+    else:
+        print_audit_event(event)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the trail is whole: SQLite's integrity check, and every record's hash chained to the one before."""
+    from assistant.console import out
+
+    log = core().audit_log
+    problems = log.verify()
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(EXIT_FATAL)
+    out.print(f"{log.count()} records, chain intact: {log.path}", highlight=False)
 
 
 tune_app = typer.Typer(help="Domain tuning: build a grounded dataset, QLoRA-tune an adapter.")

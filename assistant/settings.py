@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     connect_timeout: float = 5.0
     read_timeout: float = 300.0
 
+    # Audit trail: one append-only record per answer given (`assistant.audit`), in its own SQLite file.
+    audit_enabled: bool = True
+    audit_db: Path | None = None  # default <workspace>/audit.sqlite
+
     @property
     def db_path(self) -> Path:
         return self.workspace / "index.sqlite3"
@@ -84,6 +88,10 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.workspace / "ingest.lock"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_db or self.workspace / "audit.sqlite"
 
     @property
     def models_dir(self) -> Path:
