@@ -426,7 +426,8 @@ def print_audit_table(events: Sequence[Any]) -> None:
         return
     table = Table(title=f"{len(events)} audit records")
     for name in ("id", "time (UTC)", "user", "shell", "question", "outcome", "sources", "model"):
-        table.add_column(name, overflow="fold", no_wrap=name in ("id", "time (UTC)"))
+        table.add_column(name, overflow="fold", no_wrap=name in ("id", "time (UTC)", "shell", "outcome"),
+                         ratio=3 if name == "question" else None)
     for event in events:
         given = sum(1 for s in event.sources if not s.get("flagged"))
         flagged = len(event.sources) - given
