@@ -388,13 +388,15 @@ def serve(
         "--workers", help="router: a worker's URL (repeat, or separate with commas).")] = None,
     policy: Annotated[str, typer.Option(help="router: cache_aware (default), round_robin, random, power_of_two.")]
     = "cache_aware",
+    metrics_port: Annotated[int | None, typer.Option(help="router: Prometheus metrics port (default PORT+1).")]
+    = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it)."""
     from assistant.console import err, print_command
     from assistant.engines.base import EngineError
 
     if backend == "router":
-        _serve_router(workers or [], host, port, policy, api_key, dry_run)
+        _serve_router(workers or [], host, port, policy, api_key, dry_run, metrics_port)
         return
     if workers:
         raise fail("--workers applies to --backend router only")
@@ -439,7 +441,7 @@ def serve(
 
 
 def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key: str | None,
-                  dry_run: bool) -> None:
+                  dry_run: bool, metrics_port: int | None) -> None:
     """sglang-router in front of `workers` (their key, if any, reaches it through the environment)."""
     from assistant.console import err, print_command
     from assistant.engines.base import EngineError
@@ -447,7 +449,7 @@ def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key
 
     try:
         urls = parse_workers(workers)
-        command = router_command(urls, host, port, policy, with_key=bool(api_key))
+        command = router_command(urls, host, port, policy, metrics_port=metrics_port, with_key=bool(api_key))
     except ValueError as exc:
         raise fail(str(exc)) from None
     if dry_run:
@@ -455,7 +457,7 @@ def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key
         return
     err.print(f"routing http://{host}:{port}/v1 to {len(urls)} workers ({policy}); Ctrl-C stops", highlight=False)
     try:
-        code = serve_forever(urls, host=host, port=port, policy=policy, api_key=api_key)
+        code = serve_forever(urls, host=host, port=port, policy=policy, api_key=api_key, metrics_port=metrics_port)
     except EngineError as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(code or 0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,10 +49,13 @@ def router_command(
     port: int = 30000,
     policy: str = "cache_aware",
     *,
+    metrics_port: int | None = None,
     with_key: bool = False,
     python: str | None = None,
 ) -> list[str]:
-    """The router's command line; `with_key`: through this module, which takes the key from its environment."""
+    """The router's command line; `with_key`: through this module, which takes the key from its environment.
+    Its Prometheus metrics listen on `host` too (the router's own default is 0.0.0.0:29000), at `metrics_port`
+    (default `port` + 1)."""
     if not workers:
         raise ValueError("the router needs at least one worker URL")
     if policy not in POLICIES:
@@ -63,6 +67,8 @@ def router_command(
         "--policy", policy,
         "--host", host,
         "--port", str(port),
+        "--prometheus-host", host,
+        "--prometheus-port", str(metrics_port or port + 1),
     ]  # fmt: skip
 
 
@@ -132,11 +138,12 @@ def launch_router(
     api_key: str | None = None,
     ready_timeout: float = 120.0,
     log_path: Path | None = None,
+    metrics_port: int | None = None,
 ) -> RouterProcess:
     """Start sglang-router and return once it lists every worker as healthy (stopped again if it never does)."""
     if not router_installed():
         raise EngineError(f"sglang-router is not installed; {INSTALL_HINT}")
-    command = router_command(workers, host, port, policy, with_key=bool(api_key))
+    command = router_command(workers, host, port, policy, metrics_port=metrics_port, with_key=bool(api_key))
     env = {key: value for key, value in os.environ.items() if key != KEY_ENV}
     if api_key:
         env[KEY_ENV] = api_key
@@ -157,7 +164,9 @@ def launch_router(
 
 
 def serve_forever(workers: Sequence[str], **kwargs: object) -> int:
-    """Launch the router and keep it up until Ctrl-C or until it exits; returns its exit code."""
+    """Launch the router and keep it up until Ctrl-C, SIGTERM or until it exits; returns its exit code. The
+    router runs in its own session, so it is stopped here on the way out, never left running alone."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     router = launch_router(workers, **kwargs)  # type: ignore[arg-type]
     try:
         return router.process.wait()
