@@ -150,7 +150,8 @@ def measure(config: str, max_tokens: int, questions: int, model_cache: Path, wor
     policy = config
     with local_workers(2, model_cache, workspace) as workers:
         port = free_port()
-        with launch_router(workers, port=port, policy=policy, ready_timeout=120, metrics_port=free_port()):
+        with launch_router(workers, port=port, policy=policy, ready_timeout=120, metrics_port=free_port(),
+                           log_path=workspace / f"router-{policy}.log"):
             rows = run_questions(f"http://127.0.0.1:{port}", max_tokens, questions, model_cache)
         spread = [server_counters(worker)["completions"] for worker in workers]
     return summarize(f"router {policy}, 2 workers", rows, spread)

@@ -52,8 +52,8 @@ def fleet(tmp_path_factory, model_cache):
     workspace = tmp_path_factory.mktemp("router-workspace")
     with local_workers(2, model_cache, workspace) as workers:
         port = free_port()
-        with launch_router(workers, port=port, policy="cache_aware", ready_timeout=120,
-                           metrics_port=free_port()) as router:
+        with launch_router(workers, port=port, policy="cache_aware", ready_timeout=120, metrics_port=free_port(),
+                           log_path=workspace / "router.log") as router:
             yield router
 
 
