@@ -360,15 +360,17 @@ def ask(
 ) -> None:
     """Answer from the ingested documents: a verified answer with its sources, the passage quoted when the
     answer does not verify, or "The documents do not contain this information." """
-    from assistant.console import print_answer_details, print_json, stream_answer
+    from assistant.audit import os_user
+    from assistant.console import print_answer_details, print_json, stream_answer, warn_audit
 
     if (question is None) == (batch is None):
         raise fail("give a QUESTION or --batch FILE (one of the two)")
     if batch is not None:
         _ask_batch(batch, answering_core(engine, url, adapter, k, max_tokens), scope, as_json)
         return
+    assistant = answering_core(engine, url, adapter, k, max_tokens)
     try:
-        answer = stream_answer(answering_core(engine, url, adapter, k, max_tokens).ask_stream(question, scope=scope),
+        answer = stream_answer(assistant.ask_stream(question, scope=scope, user=os_user(), shell="cli"),
                                show=not as_json)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
@@ -376,11 +378,13 @@ def ask(
         print_json(answer.to_dict())
     else:
         print_answer_details(answer)
+    warn_audit(answer)
 
 
 def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
     """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
-    from assistant.console import print_answer_details, print_json
+    from assistant.audit import os_user
+    from assistant.console import print_answer_details, print_json, warn_audit
     from assistant.queries import QueryFileError, read_queries
 
     try:
@@ -392,7 +396,7 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
     failed = 0
     for item in questions:
         try:
-            answer = assistant.answer(item.question, scope=item.scope or scope)
+            answer = assistant.answer(item.question, scope=item.scope or scope, user=os_user(), shell="cli")
         except _answer_errors() as exc:
             failed += 1
             if as_json:
@@ -406,6 +410,7 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
             typer.echo(f"\n[{item.id}] {item.question}")
             typer.echo(answer.text)
             print_answer_details(answer)
+        warn_audit(answer)
     if failed:
         raise typer.Exit(1)
 
@@ -422,18 +427,21 @@ def chat(
     scope: ScopeOption = None,
 ) -> None:
     """Multi-turn chat over the documents: follow-up questions keep the conversation in mind."""
+    from assistant.audit import os_user
     from assistant.console import chat_loop
 
     try:
-        chat_loop(answering_core(engine, url, adapter, k, max_tokens).conversation(context_window), scope=scope)
+        assistant = answering_core(engine, url, adapter, k, max_tokens)
+        chat_loop(assistant.conversation(context_window, user=os_user(), shell="cli"), scope=scope)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
 
 
 @app.command()
 def serve(
-    backend: Annotated[str, typer.Option(help="local (our server over the embedded engine) or sglang (GPU).")]
-    = "local",
+    backend: Annotated[str, typer.Option(
+        help="local (our server over the embedded engine), sglang (GPU), or router (sglang-router in front of "
+             "--workers).")] = "local",
     model: Annotated[Path | None, typer.Option(help="Model folder (sglang: required; local: default bundled).")]
     = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
@@ -445,10 +453,22 @@ def serve(
         help="LoRA adapter folder (local: merged in; sglang: served under its folder name).")] = None,
     lora: Annotated[list[str] | None, typer.Option(help="sglang: NAME=DIR adapter, repeatable.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run, start nothing.")] = False,
+    workers: Annotated[list[str] | None, typer.Option(
+        "--workers", help="router: a worker's URL (repeat, or separate with commas).")] = None,
+    policy: Annotated[str, typer.Option(help="router: cache_aware (default), round_robin, random, power_of_two.")]
+    = "cache_aware",
+    metrics_port: Annotated[int | None, typer.Option(help="router: Prometheus metrics port (default PORT+1).")]
+    = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it)."""
     from assistant.console import err, print_command
     from assistant.engines.base import EngineError
+
+    if backend == "router":
+        _serve_router(workers or [], host, port, policy, api_key, dry_run, metrics_port)
+        return
+    if workers:
+        raise fail("--workers applies to --backend router only")
 
     try:
         adapters = _parse_lora(lora or [])
@@ -469,7 +489,7 @@ def serve(
             raise fail(str(exc)) from None
         raise typer.Exit(code or 0)
     if backend != "local":
-        raise fail(f"unknown backend {backend!r}; known: local, sglang")
+        raise fail(f"unknown backend {backend!r}; known: local, sglang, router")
     if context_length is not None:
         raise fail("--context-length applies to --backend sglang only")
     if len(adapters) > 1 or (adapters and adapter is not None):
@@ -487,6 +507,29 @@ def serve(
         assistant.serve_local(host, port, api_key)
     except EngineError as exc:
         raise fail(str(exc)) from None
+
+
+def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key: str | None,
+                  dry_run: bool, metrics_port: int | None) -> None:
+    """sglang-router in front of `workers` (their key, if any, reaches it through the environment)."""
+    from assistant.console import err, print_command
+    from assistant.engines.base import EngineError
+    from assistant.router_launcher import parse_workers, router_command, serve_forever
+
+    try:
+        urls = parse_workers(workers)
+        command = router_command(urls, host, port, policy, metrics_port=metrics_port, with_key=bool(api_key))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if dry_run:
+        print_command(command)
+        return
+    err.print(f"routing http://{host}:{port}/v1 to {len(urls)} workers ({policy}); Ctrl-C stops", highlight=False)
+    try:
+        code = serve_forever(urls, host=host, port=port, policy=policy, api_key=api_key, metrics_port=metrics_port)
+    except EngineError as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code or 0)
 
 
 def _parse_lora(values: list[str]) -> dict[str, Path]:
@@ -677,6 +720,74 @@ def memo(
     except (MemoError, RulesError, ProfileError, StoreError) as exc:
         raise fail(str(exc)) from None
     err.print("wrote " + ", ".join(str(path) for path in written), highlight=False, markup=False)
+
+
+audit_app = typer.Typer(help="The audit trail: every answer given, to whom, from which sources and model.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback(invoke_without_command=True)
+def audit(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's answers.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="From this UTC date or time (2026-03-01, 2026-03-01T14:00) or span back (7d, 12h).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="The latest N records only.", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per record, everything in it.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per record.")] = False,
+) -> None:
+    """List the audit trail, oldest first: time, user, shell, question, outcome, sources, model.
+    `assistant audit show ID` shows one record with the exact messages the model saw."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.audit import AuditError, csv_text
+    from assistant.console import print_audit_table, print_json
+
+    if as_json and as_csv:
+        raise fail("give --json or --csv, not both")
+    try:
+        events = core().audit_events(user=user, since=since, limit=limit)
+    except AuditError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        for event in events:
+            print_json(event.to_dict())
+    elif as_csv:
+        typer.echo(csv_text(events), nl=False)
+    else:
+        print_audit_table(events)
+
+
+@audit_app.command("show")
+def audit_show(
+    event_id: Annotated[int, typer.Argument(help="The record's id (first column of `assistant audit`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The whole record as JSON.")] = False,
+) -> None:
+    """One record in full: who asked what, the exact messages and settings the model was sent (a replay of what
+    it saw), the passages retrieved, the answer and which citations verified."""
+    from assistant.console import print_audit_event, print_json
+
+    event = core().audit_log.get(event_id)
+    if event is None:
+        raise fail(f"no audit record {event_id}")
+    if as_json:
+        print_json(event.to_dict())
+    else:
+        print_audit_event(event)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the trail is whole: SQLite's integrity check, and every record's hash chained to the one before."""
+    from assistant.console import out
+
+    log = core().audit_log
+    problems = log.verify()
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(EXIT_FATAL)
+    out.print(f"{log.count()} records, chain intact: {log.path}", highlight=False)
 
 
 tune_app = typer.Typer(help="Domain tuning: build a grounded dataset, QLoRA-tune an adapter.")

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # The carrier's rules (TOML, see assistant/profile/rules.py) `assistant check` and `memo` apply; unset,
     # <workspace>/rules.toml (sample_docs/guidelines/rules.toml is the sample guideline's).
     rules_path: Path | None = None
+    # Audit trail: one append-only record per answer given (`assistant.audit`), in its own SQLite file.
+    audit_enabled: bool = True
+    audit_db: Path | None = None  # default <workspace>/audit.sqlite
 
     @property
     def db_path(self) -> Path:
@@ -88,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.workspace / "ingest.lock"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_db or self.workspace / "audit.sqlite"
 
     @property
     def models_dir(self) -> Path:

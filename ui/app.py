@@ -21,6 +21,7 @@ navigation = st.navigation([
     st.Page(PAGES / "library.py", title="Library", icon=":material/folder_open:"),
     st.Page(PAGES / "summaries.py", title="Summaries", icon=":material/table_view:"),
     st.Page(PAGES / "tuning.py", title="Tuning", icon=":material/tune:"),
+    st.Page(PAGES / "audit.py", title="Audit", icon=":material/history:"),
     st.Page(PAGES / "status.py", title="Status", icon=":material/monitor_heart:"),
 ])
 

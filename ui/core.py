@@ -62,6 +62,16 @@ def get_assistant() -> Assistant:
     return workspace().assistant
 
 
+USER_KEY = "user"  # the session's signed-in user, when the UI asks for one
+
+
+def session_user() -> str:
+    """Who the audit trail records this session's answers as: the signed-in user, else "ui:" + the OS user."""
+    from assistant.audit import os_user
+
+    return str(st.session_state.get(USER_KEY) or f"ui:{os_user()}")
+
+
 # ---- usage figures ------------------------------------------------------------------------------
 
 

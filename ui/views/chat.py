@@ -17,11 +17,12 @@ settings = assistant.settings
 key = f"chat:{settings.workspace}"
 engine_name = core.engine_line(assistant)
 if key not in st.session_state:
-    st.session_state[key] = {"conversation": assistant.conversation(), "answers": [], "engine": engine_name}
+    st.session_state[key] = {"conversation": assistant.conversation(user=core.session_user(), shell="ui"),
+                             "answers": [], "engine": engine_name}
 chat = st.session_state[key]
 if chat["engine"] != engine_name:  # the adapter was changed on the Tuning page: same chat, new model
     history = list(chat["conversation"].history)
-    chat["conversation"] = assistant.conversation()
+    chat["conversation"] = assistant.conversation(user=core.session_user(), shell="ui")
     chat["conversation"].history.extend(history)
     chat["engine"] = engine_name
 answers: list[Any] = chat["answers"]
@@ -82,6 +83,8 @@ def source_card(citation: Any, kind: str) -> None:
 
 
 def show_answer(answer: Any) -> None:
+    if answer.audit_error:
+        st.error(core.md_text(answer.audit_error), icon=":material/history_toggle_off:")
     for note in answer.notes:  # the submission tried to instruct the reader: say so above all else
         st.warning(core.md_text(note), icon=":material/report:")
     if answer.kind == "declined":
