@@ -388,52 +388,63 @@ def test_parse_rules_accepts_a_dict() -> None:
     assert check(harbor_profile(), rules).result("a").triggers[0].evidence[0].value == 88280000
 
 
-# ---- the CLI (the profile stubbed with the hand-built one until `Assistant.profile` is merged) -------------------
+# ---- the CLI, over real ingested documents ------------------------------------------------------------------
 
 
 @pytest.fixture
-def cli(monkeypatch):
+def cli(tmp_path: Path, make_assistant):
+    """The CLI in-process over a workspace holding Harbor Foods' documents only (no guideline, so no rules file
+    lies beside them)."""
+    import shutil
+
     from typer.testing import CliRunner
 
-    from assistant.app import Assistant
-    from assistant.cli import app
+    import assistant.cli as cli_module
 
-    asked: list[str] = []
-
-    def profile(self, name: str):
-        asked.append(name)
-        return harbor_profile()
-
-    monkeypatch.setattr(Assistant, "profile", profile, raising=False)
+    docs = tmp_path / "docs"
+    shutil.copytree(SAMPLE_DOCS / "harbor-foods", docs / "harbor-foods")
+    workspace = tmp_path / "ws"
+    core = make_assistant(workspace)
+    core.ingest([docs])
     runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(arg) for arg in args]), asked
+    original = cli_module.core
+
+    def invoke(*args):
+        cli_module.core = lambda **overrides: core
+        try:
+            return runner.invoke(cli_module.app, [str(arg) for arg in args])
+        finally:
+            cli_module.core = original
+
+    return invoke, workspace
 
 
-def test_cli_check_prints_triggers_and_json(cli, tmp_path: Path) -> None:
+def test_cli_check_prints_triggers_and_json(cli) -> None:
     import json
 
-    invoke, asked = cli
-    result = invoke("--workspace", tmp_path, "check", "harbor-foods", "--rules", STARTER)
+    invoke, _ = cli
+    result = invoke("check", "harbor-foods", "--rules", STARTER)
     assert result.exit_code == 0, result.output
-    assert asked == ["harbor-foods"]
     assert "FIRED  § 5.3 large-loss: Home Office referral" in result.stdout
     assert "claim NBM-23-000588: incurred 184,500 > 150,000" in result.stdout
-    result = invoke("--workspace", tmp_path, "check", "harbor-foods", "--rules", STARTER, "--json")
+    result = invoke("check", "harbor-foods", "--rules", STARTER, "--json")
     report = json.loads(result.stdout)
     assert {r["rule_id"] for r in report["results"] if r["status"] == "fired"} >= {"large-loss", "claim-frequency"}
 
 
-def test_cli_check_finds_the_workspace_rules_or_says_why_not(cli, tmp_path: Path) -> None:
-    invoke, asked = cli
-    result = invoke("--workspace", tmp_path, "check", "harbor-foods")
-    assert result.exit_code == 2 and "no rules file" in result.output and not asked
+def test_cli_check_finds_the_workspace_rules_or_says_why_not(cli) -> None:
+    invoke, workspace = cli
+    result = invoke("check", "harbor-foods")
+    assert result.exit_code == 2 and "no rules file" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    (tmp_path / "rules.toml").write_text(STARTER.read_text())
-    result = invoke("--workspace", tmp_path, "check", "harbor-foods")
+    (workspace / "rules.toml").write_text(STARTER.read_text())
+    result = invoke("check", "harbor-foods")
     assert result.exit_code == 0 and "FIRED  § 2.1 authority-home-office" in result.stdout
-    bad = write(tmp_path, rule_toml(conditions='{ field = "incurred", op = "~", value = 1 }'), "bad.toml")
-    result = invoke("--workspace", tmp_path, "check", "harbor-foods", "--rules", bad)
+    bad = write(workspace, rule_toml(conditions='{ field = "incurred", op = "~", value = 1 }'), "bad.toml")
+    result = invoke("check", "harbor-foods", "--rules", bad)
     assert result.exit_code == 2 and "rule 'big': unknown op '~'" in result.output
+    result = invoke("check", "no-such-insured", "--rules", STARTER)
+    assert result.exit_code == 2 and "no submission named 'no-such-insured'" in result.output
 
 
 def test_cli_rules_draft_writes_unreviewed_rules_and_keeps_a_reviewed_file(cli, tmp_path: Path) -> None:
@@ -454,8 +465,8 @@ def test_cli_memo_writes_the_docx(cli, tmp_path: Path) -> None:
 
     invoke, _ = cli
     out = tmp_path / "memo.docx"
-    result = invoke("--workspace", tmp_path, "memo", "harbor-foods", "-o", out, "--rules", STARTER)
+    result = invoke("memo", "harbor-foods", "-o", out, "--rules", STARTER)
     assert result.exit_code == 0, result.output
     assert "§ 5.3 Home Office referral" in "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
-    result = invoke("--workspace", tmp_path, "memo", "harbor-foods", "-o", tmp_path / "memo.txt", "--rules", STARTER)
+    result = invoke("memo", "harbor-foods", "-o", tmp_path / "memo.txt", "--rules", STARTER)
     assert result.exit_code == 2 and "a memo is .md or .docx" in result.output

@@ -263,10 +263,10 @@ def date_range(cell: str | None) -> tuple[date | None, date | None]:
     return day(cell), None
 
 
-# ISO construction classes, by the names and abbreviations the trade uses.
+# ISO construction classes, by the names and abbreviations the trade uses; a name that holds another comes first.
 CONSTRUCTION_CLASSES: list[tuple[int, str, str]] = [
+    (5, "Modified Fire Resistive", r"\bmodified\s+fire[\s-]*resistive\b|\bmfr\b"),  # before 6: it holds its words
     (6, "Fire Resistive", r"\bfire[\s-]*resistive\b|\bfr\b"),
-    (5, "Modified Fire Resistive", r"\bmodified\s+fire[\s-]*resistive\b|\bmfr\b"),
     (4, "Masonry Non-Combustible", r"\bmasonry\s+non[\s-]*combustible\b|\bmnc\b"),
     (3, "Non-Combustible", r"\bnon[\s-]*combustible\b|\bnc\b|\bsteel\s+frame\b"),
     (2, "Joisted Masonry", r"\bjoisted\s+masonry\b|\bjm\b|\bordinary\b"),

@@ -307,6 +307,7 @@ def _read_exposures(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str]
                     reading: TableReading) -> None:
     """An exposures table ('Side | Distance | Exposure'): one item per side, for the location the report is on."""
     items = []
+    table = [(chunk, row) for chunk, row in table if chunk.id == table[0][0].id]  # one chunk: one verbatim quote
     for _, row in table:
         cells = _by_field(row, mapping)
         if not cells.get("exposure"):
@@ -317,7 +318,7 @@ def _read_exposures(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str]
         chunk, row = table[0]
         source = source_of(chunk, row, role)
         source.location = re.sub(r", row \d+$", f", rows {table[0][1].number}-{table[-1][1].number}", source.location)
-        source.quote = " / ".join(r.text() for _, r in table)
+        source.quote = "\n".join(r.text() for _, r in table)
         reading.exposures.append(Sourced(value=items, source=source))
 
 
