@@ -19,6 +19,7 @@ st.set_page_config(page_title="Underwriter Assistant", page_icon="📑", layout=
 navigation = st.navigation([
     st.Page(PAGES / "chat.py", title="Chat", icon=":material/forum:", default=True),
     st.Page(PAGES / "library.py", title="Library", icon=":material/folder_open:"),
+    st.Page(PAGES / "submission.py", title="Submission", icon=":material/assignment:"),
     st.Page(PAGES / "summaries.py", title="Summaries", icon=":material/table_view:"),
     st.Page(PAGES / "tuning.py", title="Tuning", icon=":material/tune:"),
     st.Page(PAGES / "audit.py", title="Audit", icon=":material/history:"),

@@ -515,3 +515,22 @@ def short_paths(paths: Sequence[str], workspace_dir: Path) -> dict[str, str]:
         else:
             labels[path] = display_path(path, workspace_dir)
     return labels
+
+
+def show_in_context(assistant: Assistant, chunk_id: int | None, quote: str, source: str, workspace_dir: Path) -> None:
+    """The cited passage in its document: its neighbours greyed, the quote highlighted (inside an expander)."""
+    import streamlit as st
+
+    from assistant.prompts import location_of
+
+    st.caption(md_text(display_path(source, workspace_dir)))
+    if chunk_id is None:
+        return
+    for chunk in assistant.passage(chunk_id):
+        text = " ".join(chunk.text.split())
+        where = md_text(location_of(chunk))
+        if chunk.id == chunk_id:
+            st.markdown(f"**{where}**  \n" + md_highlight(text, " ".join(quote.split())))
+        else:
+            st.markdown(f":gray[{where}: {md_text(text)}]")
+

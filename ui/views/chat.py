@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from assistant.prompts import location_of
 from ui import core
 
 ws = core.workspace()
@@ -72,14 +71,7 @@ def source_card(citation: Any, kind: str) -> None:
         quote = " ".join(citation.quote.split())
         st.markdown("> " + core.md_text(quote[:400] + ("…" if len(quote) > 400 else "")))
         with st.expander("Open in context"):
-            st.caption(core.md_text(core.display_path(citation.source, settings.workspace)))
-            for chunk in assistant.passage(citation.chunk_id):
-                text = " ".join(chunk.text.split())
-                where = core.md_text(location_of(chunk))
-                if chunk.id == citation.chunk_id:
-                    st.markdown(f"**{where}**  \n" + core.md_highlight(text, quote))
-                else:
-                    st.markdown(f":gray[{where}: {core.md_text(text)}]")
+            core.show_in_context(assistant, citation.chunk_id, quote, citation.source, settings.workspace)
 
 
 def show_answer(answer: Any) -> None:
