@@ -201,8 +201,10 @@ def score_triggers(gold: dict[str, Any], profile: Any, report: Any) -> tuple[int
             continue
         for trigger in result.triggers:
             where = _subject_location(trigger.subject, profile)
-            hit = next((i for i, t in enumerate(wanted) if i not in used and t["section"] == result.section
-                        and (where is None or t.get("location") in (None, where))), None)
+            candidates = [i for i, t in enumerate(wanted) if i not in used and t["section"] == result.section
+                          and (where is None or t.get("location") in (None, where))]
+            exact = [i for i in candidates if (wanted[i].get("location") or None) == where]
+            hit = (exact or candidates or [None])[0]
             if hit is None:
                 if (result.section, where or "") not in ambiguous:
                     false.append(f"§ {result.section} {result.rule_id} ({trigger.subject})")

@@ -36,6 +36,7 @@ from assistant.profile.model import (
     Source,
     Sourced,
 )
+from assistant.profile.requests import requests_of
 from assistant.profile.prose import Aliases, Finding, location_header, location_name, read_text, visible_units
 from assistant.profile.tables import LocationRow, TableReading, read_tables
 from assistant.prompts import location_of
@@ -227,6 +228,7 @@ class ProfileBuilder:
         self._facts(profile, paths, chunks, readings)
         self._claims(profile, paths, readings)
         self._recommendations(profile, paths, chunks, readings)
+        profile.requests = requests_of(profile, paths, chunks, readings)
         profile.losses = summarize_losses(profile)
         self._stated_ratios(profile, paths, readings)
         profile.conflicts = find_conflicts(profile, readings, chunks)

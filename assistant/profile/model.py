@@ -154,6 +154,18 @@ class Recommendation(BaseModel):
     status_source: Source | None = None
 
 
+class CoverageRequest(BaseModel):
+    """A coverage the broker asks to be quoted, with the amounts asked for ("Spoilage (CP 04 40): $5,000,000
+    limit, $50,000 deductible")."""
+
+    coverage: str
+    limit: float | None = None
+    sublimit: float | None = None
+    deductible: float | None = None
+    text: str = ""  # the request as the document words it
+    source: Source
+
+
 class Conflict(BaseModel):
     """Two documents (or a total and its rows) that disagree about one thing."""
 
@@ -178,6 +190,7 @@ class Profile(BaseModel):
     terms: list[TermExperience] = Field(default_factory=list)
     losses: list[LossSummary] = Field(default_factory=list)  # one per line of business with claims or terms
     recommendations: list[Recommendation] = Field(default_factory=list)
+    requests: list[CoverageRequest] = Field(default_factory=list)  # coverages the broker asks to be quoted
     conflicts: list[Conflict] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # per field or document: why something could not be read
     version: int = 1

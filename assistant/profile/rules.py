@@ -39,9 +39,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.profile.model import LOCATION_FIELDS, Claim, LossSummary, Profile, Recommendation, Source, Sourced
+from assistant.profile.model import (
+    LOCATION_FIELDS,
+    Claim,
+    CoverageRequest,
+    LossSummary,
+    Profile,
+    Recommendation,
+    Source,
+    Sourced,
+)
 
-APPLIES_TO = ("submission", "location", "claim", "recommendation", "losses")
+APPLIES_TO = ("submission", "location", "claim", "recommendation", "losses", "request")
 CLAIM_FIELDS = ("incurred", "paid", "reserve", "status", "cause", "line", "date_of_loss", "claim_number",
                 "location", "policy")
 LOSSES_FIELDS = ("claims", "open_claims", "incurred", "paid", "open_reserves", "loss_ratio_pct",
@@ -49,7 +58,11 @@ LOSSES_FIELDS = ("claims", "open_claims", "incurred", "paid", "open_reserves", "
 RECOMMENDATION_FIELDS = ("number", "text", "priority", "status", "location")
 SUBMISSION_FIELDS = ("largest_location_tiv", "total_tiv", "total_area_sqft", "location_count", "loss_run_age_days",
                      "property_claims_5y", "claims_5y")
+# A coverage request's own amounts, and the submission's figures a rule may weigh them against (a minimum
+# deductible by program TIV).
+REQUEST_FIELDS = ("coverage", "limit", "sublimit", "deductible", "text", *SUBMISSION_FIELDS)
 FIELDS: dict[str, tuple[str, ...]] = {
+    "request": REQUEST_FIELDS,
     "location": tuple(LOCATION_FIELDS),
     "claim": CLAIM_FIELDS,
     "losses": LOSSES_FIELDS,
@@ -423,6 +436,17 @@ class _Facts:
             return Value(sourced.value, [_evidence_of(name, sourced)])
         return lookup
 
+    # -- coverage requests
+    def request(self, request: CoverageRequest) -> Lookup:
+        def lookup(name: str) -> Value | Missing:
+            if name in SUBMISSION_FIELDS:
+                return self.submission(name)
+            value = getattr(request, name)
+            if value is None or value == "":
+                return Missing(f"{name} not stated")
+            return Value(value, [Evidence(field=name, value=value, sources=[request.source])])
+        return lookup
+
     # -- claims
     @staticmethod
     def claim(claim: Claim) -> Lookup:
@@ -685,6 +709,10 @@ def _subjects(rule: Rule, facts: _Facts) -> tuple[list[tuple[str, Lookup, list[E
         if not profile.recommendations and "inspection" not in profile.roles.values():
             return [], ["cannot check: no recommendations and no inspection report in the profile"]
         return [(f"recommendation {r.number}", facts.recommendation(r), []) for r in profile.recommendations], []
+    if rule.applies_to == "request":
+        if not profile.requests:
+            return [], ["cannot check: no coverage request stated in the documents"]
+        return [(f"request {r.coverage}", facts.request(r), []) for r in profile.requests], []
     if rule.applies_to == "losses":
         summary = profile.loss_summary(rule.line)
         if summary is None:
