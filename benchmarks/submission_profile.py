@@ -15,7 +15,7 @@ profiled from scratch and timed, then scored:
 - triggers: the rules (`--rules`, default the starter rules of the sample guideline) checked against each
   profile: gold triggers found, triggers reported that the gold does not have (false).
 
-    python benchmarks/profile.py [--workspace W] [--summarize] [--gold DIR --docs FOLDER ...]
+    python benchmarks/submission_profile.py [--workspace W] [--summarize] [--gold DIR --docs FOLDER ...]
 
 `--summarize` also runs today's per-document `summarize` over the same documents and scores the fields it
 shares with the profile (insured; hydrant and fire-station distances; construction class), counting a gold
@@ -122,9 +122,13 @@ def score_fields(gold: dict[str, Any], profile: Any, score: Score) -> None:
         got = ours.get(number)
         for key in LOCATION_FIELDS:
             score.add(f"location {number}", expected.get(key), got.get(key) if got is not None else None, key)
-    totals = gold.get("stated_totals") or gold.get("totals") or {}
+    # The gold's totals are the sums of the rows; where the SOV's own totals row differs (stated_totals, a
+    # conflict), the profile shows what the document states and lists the conflict: either counts as right.
+    totals, stated = gold.get("totals") or {}, gold.get("stated_totals") or {}
     for key in ("building_value", "contents_value", "bi_value", "tiv", "area_sqft"):
-        score.add("totals", totals.get(key), _value(profile.totals.get(key)), key)
+        got = _value(profile.totals.get(key))
+        expected = stated[key] if key in stated and got is not None and same(key, stated[key], got) else totals.get(key)
+        score.add("totals", expected, got, key)
     claims = {c.claim_number: c for c in profile.claims}
     for claim in gold.get("claims", []):
         got = claims.pop(claim["claim_number"], None)
