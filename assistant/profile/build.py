@@ -161,8 +161,9 @@ _VALUED = re.compile(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at
 _INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant)\s*:\s*([A-Z][\w&,.' -]{2,80}?)"
                       r"(?=\.\s|\s{2,}|\s+(?:policy|prepared|broker|dba)\b|[;(]|$)", re.IGNORECASE)
 _REC_STATUS = [  # the first that matches: "partially complete" is in progress, not complete
-    ("open", r"\bnot\s+(?:yet\s+)?(?:started|begun|done|complete)\b|\boutstanding\b|\bopen\b"),
-    ("declined", r"\bdeclined\b|\brejected\b|\bwill\s+not\b|\brefused\b"),
+    ("declined", r"\bdeclined\b|\brejected\b|\bwill\s+not\b|\bwon'?t\b|\brefused\b|\bnot\s+(?:be\s+)?doing\b|"
+                 r"\bnot\s+(?:going\s+to\s+)?(?:implement|proceed)"),
+    ("open", r"\bnot\s+(?:yet\s+)?(?:started|begun|done|complete)\b|\boutstanding\b|\bopen\b|^\W*new\b"),
     ("in progress", r"\b(?:in\s+progress|scheduled|underway|under\s+way|awarded|planned|pending|partial(?:ly)?|"
                     r"ongoing|started)\b"),
     ("complete", r"\b(?:complet(?:ed|e|ing)|done|finished|satisfied|closed|repaired|installed|implemented)\b"),
@@ -252,14 +253,20 @@ class ProfileBuilder:
                     row.location not in {r.location for _, r in sov_rows}:
                 continue  # a location only a survey names, when the SOV lists the program: not added
             locations.ensure(number)
-            aliases.add_number(number)
+            if number != row.location:  # building 2 of location 1: 'Location 1' and its address name the site
+                members = aliases.groups.setdefault(row.location, [])
+                if number not in members:
+                    members.append(number)
+                aliases.add_number(row.location)
+            else:
+                aliases.add_number(number)
             if row.name:
                 locations.names.setdefault(number, row.name)
                 aliases.add(number, row.name)
             for key, value in row.values.items():
                 locations.add(number, key, value)
                 if key == "address":
-                    aliases.add_address(number, str(value.value))
+                    aliases.add_address(row.location if number != row.location else number, str(value.value))
 
     def _prose_names(self, paths: Sequence[str], chunks: dict[str, list[Chunk]], locations: _Locations,
                      aliases: Aliases) -> None:
@@ -319,8 +326,10 @@ class ProfileBuilder:
                     if number in locations.readings:
                         aliases.add_address(number, address)
 
-    _GENERIC = frozenset(("building", "location", "site", "property", "premises", "facility", "structure", "campus",
-                          "road", "street", "drive", "avenue", "lane", "way", "parkway"))
+    _GENERIC = frozenset(("building", "buildings", "location", "site", "property", "premises", "facility", "structure",
+                          "campus", "road", "street", "drive", "avenue", "lane", "way", "parkway", "plant", "main",
+                          "north", "south", "east", "west", "center", "centre", "complex", "court", "shipping",
+                          "storage", "office", "offices"))
 
     def _head_alias(self, number: str, name: str, locations: _Locations, aliases: Aliases) -> None:
         """The head noun of a location's name ('County Road 9 annex' -> 'annex') is an alias too, when no other
@@ -334,12 +343,18 @@ class ProfileBuilder:
 
     @staticmethod
     def _building_aliases(locations: _Locations, aliases: Aliases) -> None:
-        """Where every location has one building, 'Building 2' and 'Bldg 2' name location 2."""
-        if any("-" in number for number in locations.order):
-            return
-        for number in locations.order:
+        """Where every location has one building, 'Building 2' and 'Bldg 2' name location 2; where one location has
+        several, they name its buildings ('Building 2' is 1-2). With several such locations they name none."""
+        def alias(number: str, building: str) -> None:
             aliases.names.setdefault(number, []).append(
-                re.compile(rf"\b(?:building|bldg\.?)\s*#?\s*0*{re.escape(number)}\b", re.IGNORECASE))
+                re.compile(rf"\b(?:building|bldg\.?)\s*#?\s*0*{re.escape(building)}\b", re.IGNORECASE))
+
+        if not aliases.groups:
+            for number in locations.order:
+                alias(number, number)
+        elif len(aliases.groups) == 1:
+            for member in next(iter(aliases.groups.values())):
+                alias(member, member.split("-", 1)[1])
 
     @staticmethod
     def _has_sov(locations: _Locations) -> bool:
@@ -451,6 +466,8 @@ class ProfileBuilder:
                 known = merged.get(rec.number)
                 if known is None:
                     status = _status_word(rec.status) if rec.status else ""
+                    status = status if status in ("complete", "in progress", "declined", "open") or not status \
+                        else status
                     merged[rec.number] = rec.model_copy(update={"status": status or "open",
                                                                  "status_source": rec.source if status else None})
                     continue
@@ -460,6 +477,8 @@ class ProfileBuilder:
                     known.text = rec.text
                 if rec.status:
                     known.status, known.status_source = _status_word(rec.status), rec.source
+                if rec.location and not known.location:
+                    known.location = rec.location
         for path in paths:
             units = list(visible_units(chunks[path]))
             for index, unit in enumerate(units):
@@ -487,24 +506,23 @@ class ProfileBuilder:
                         continue  # a report's own status table is not overridden by its prose
                     if _CONDITIONAL.search(text.split(number)[0][-40:]):
                         continue
-                    status = _status_word(text)
+                    # The status may come in the sentences after the number, in the same paragraph ("TSM-25-01
+                    # (pallets): Done." / "TSM-23-01: We signed ... Install is scheduled for November").
+                    following = [u.text for u in units[index + 1:] if u.paragraph == unit.paragraph]
+                    status = _status_word(" ".join([text.split(number, 1)[1], *following]))
                     if status in ("complete", "in progress", "declined", "open"):
                         rec.status, rec.status_source = status, source
         profile.recommendations = sorted(merged.values(), key=lambda r: r.number)
 
     @staticmethod
     def _stated_ratios(profile: Profile, paths: Sequence[str], readings: dict[str, TableReading]) -> None:
-        """Each line's valuation date and the loss ratio its loss run states on its totals row."""
+        """Each line's valuation date and the loss ratio its loss run states on the line's totals row."""
         for summary in profile.losses:
             summary.valuation_date = profile.valuation_date
             for path in paths:
-                reading = readings[path]
-                for totals in reading.term_totals:
+                for line, totals in readings[path].term_totals:
                     ratio = totals.get("loss_ratio_pct")
-                    source = ratio.source if ratio is not None else None
-                    lines = {t.line for t in reading.terms if source is not None and t.source.file == source.file
-                             and t.source.location.rsplit(", row", 1)[0] == source.location.rsplit(", row", 1)[0]}
-                    if ratio is not None and lines == {summary.line}:
+                    if ratio is not None and line == summary.line:
                         summary.stated_loss_ratio_pct = float(ratio.value)
 
     @staticmethod

@@ -21,6 +21,7 @@ _NUMBER = r"(?:no|number|num|#|nbr|id)?"
 LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("location", rf"(?:loc|location|site|premises?|prem)\s*{_NUMBER}"),
     ("building", r"(?:bldg|building|bld|structure)\s*(?:no|number|num|#|nbr|id)?"),
+    ("name", r"(?:property|premises|building|bldg|location|site|facility|community|plant)(?:\s*name)?|name"),
     ("address", r"(?:street|property|location|site|physical|risk)?\s*address(?:\s*line\s*1)?|street"),
     ("city", r"city|town"),
     ("state", r"state|st|province"),
@@ -28,26 +29,32 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("occupancy", r"occupancy(?:\s*(?:description|desc))?|description|occupancy\s*/\s*use|building\s*use|use|"
                   r"operations|"
                   r"occ(?:upancy)?\s*(?:desc|type|class)?"),
-    ("building_value", r"(?:building|bldg|buildings)\s*(?:value|limit|values|replacement\s*cost|rc|tiv)?|"
-                       r"real\s*property"),
-    ("contents_value", r"contents?(?:\s*(?:value|limit))?|business\s*personal\s*property|bpp|personal\s*property|"
-                       r"(?:contents\s*/\s*)?bpp\s*(?:value|limit)?|stock\s*(?:and|&)\s*equipment|m\s*&\s*e"),
+    ("building_value", r"(?:building|bldg|buildings|structure|structures)\s*(?:value|limit|values|replacement\s*cost|"
+                       r"rc|tiv|amount)?|real\s*property|building\s*/\s*structure"),
+    ("contents_value", r"contents?(?:\s*(?:value|limit))?|business\s*personal\s*prop(?:erty)?|bpp|personal\s*prop(?:erty)?|"
+                       r"(?:contents\s*/\s*)?bpp\s*(?:value|limit)?|(?:stock|inventory)\s*(?:and|&)\s*(?:equipment|"
+                       r"equip)|(?:equipment|equip|machinery)\s*(?:and|&|/)\s*(?:stock|inventory|contents)|m\s*&\s*e|"
+                       r"contents?\s*(?:and|&|/)\s*(?:equipment|equip|stock)|stock|inventory|equipment"),
     ("bi_value", r"business\s*(?:income|interruption)(?:\s*(?:value|limit))?(?:\s*/?\s*(?:&|and)?\s*ee)?|"
-                 r"bi(?:\s*/\s*ee|\s*&\s*ee|\s*ee)?(?:\s*\(.*\))?|time\s*element|rents?(?:\s*value)?|"
+                 r"bi(?:\s*/\s*ee|\s*&\s*ee|\s*ee|\s*/\s*rents?|\s*&\s*rents?)?(?:\s*\(.*\))?|time\s*element|"
+                 r"rents?(?:\s*value)?|gross\s*earnings|loss\s*of\s*rents|rental\s*income|business\s*income|"
                  r"business\s*income\s*/\s*ee(?:\s*\(.*\))?"),
-    ("tiv", r"(?:total\s*)?(?:insured\s*)?values?|tiv|total\s*tiv|total|total\s*insured\s*values?|total\s*values"),
+    ("tiv", r"(?:total\s*)?(?:insured\s*)?values?|tiv|total\s*tiv|total|total\s*insured\s*values?|total\s*values|"
+            r"insured\s*values?\s*total|(?:location|combined|grand)\s*(?:total|value|values)|sum\s*insured|"
+            r"total\s*(?:sum\s*insured|location\s*value)"),
     ("construction_class", r"(?:iso\s*)?constr(?:uction)?\s*class(?:\s*\(.*\))?|iso\s*class|iso\s*constr(?:uction)?"),
-    ("construction", r"constr(?:uction)?\s*(?:type|code|description|desc)?(?:\s*\(.*\))?"),
-    ("year_built", r"(?:year|yr)\.?\s*(?:built|blt|constructed|of\s*construction)|built"),
-    ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|(?:sprinklers?|spr|spk)\s*\(?y\s*/\s*n\)?|sprinklered\?|"
+    ("construction", r"const(?:r|ruction)?\s*(?:type|code|description|desc)?(?:\s*\(.*\))?"),
+    ("year_built", r"(?:year|yr)\.?\s*(?:built|blt|constructed|of\s*construction)|built|yoc|year\s*of\s*const\w*|"
+                   r"orig(?:inal)?\s*year"),
+    ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|(?:sprinklers?|spr|spk|sprk)\s*(?:\(?y\s*/\s*n\)?)?|sprinklered\?|"
                     r"fully\s*sprinklered"),
-    ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*sprinklered|sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
+    ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*(?:sprinklered|spk|sprk|spr)|sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
                                r"(?:\s*\(%\))?|sprinkler\s*coverage\s*%|%\s*sprinkler\s*coverage"),
     ("sprinkler_type", r"sprinkler\s*(?:type|system|systems|protection)|sprinklers|sprinkler|system(?:\s*type)?"),
-    ("area_sqft", r"(?:square\s*(?:footage|feet)|sq\.?\s*ft\.?|sf|area|floor\s*area|building\s*area|"
+    ("area_sqft", r"(?:gross\s*)?(?:square\s*(?:footage|feet)|sq\.?\s*ft\.?|sf|area|floor\s*area|building\s*area|gla|"
                   r"area\s*\(sq\.?\s*ft\.?\)|total\s*area|gross\s*area|bldg\s*sq\s*ft)(?:\s*\(.*\))?"),
     ("stories", r"(?:no\.?\s*of\s*|#\s*)?(?:stories|storeys|floors)|stories\s*\(#\)"),
-    ("ppc", r"(?:iso\s*)?(?:ppc|public\s*protection(?:\s*class(?:ification)?)?|prot(?:ection)?\s*class(?:ification)?)"),
+    ("ppc", r"(?:iso\s*)?(?:ppc|pc|public\s*protection(?:\s*class(?:ification)?)?|prot(?:ection)?\s*class(?:ification)?)"),
     ("alarm", r"(?:fire\s*)?alarms?(?:\s*(?:type|system))?|detection|central\s*station"),
     ("sprinkler_design", r"(?:sprinkler\s*)?design(?:\s*(?:basis|density|criteria))?"),
     ("protection", r"(?:fire\s*)?protection"),
@@ -63,10 +70,11 @@ CLAIM_COLUMNS: list[tuple[str, str]] = [
     ("cause", r"cause(?:\s*of\s*loss)?(?:\s*/\s*description)?|description|loss\s*description|type\s*of\s*loss|"
               r"loss\s*type|peril|nature\s*of\s*loss|claim\s*description"),
     ("status", r"(?:claim\s*)?status(?:\b.*)?|open\s*/\s*closed"),
+    ("coverage", r"coverage|line(?:\s*of\s*(?:business|coverage))?|lob|cov(?:erage)?\s*(?:type|line|part)"),
     ("paid", r"(?:total\s*)?paid(?:\s*(?:loss|losses|to\s*date|amount|indemnity))?|indemnity\s*paid|loss\s*paid"),
     ("reserve", r"(?:o\s*/\s*s|outstanding|open|case)?\s*reserves?d?(?:\s*amount)?|outstanding|o\s*/\s*s"),
     ("incurred", r"(?:total\s*)?incurred(?:\s*(?:loss|losses|amount))?|total(?:\s*loss)?|gross\s*incurred"),
-    ("location", rf"(?:loc|location|site|premises?)\s*{_NUMBER}"),
+    ("location", rf"(?:loc|location|site|premises?)\s*{_NUMBER}|loc\s*/\s*bldg|location\s*/\s*building"),
 ]
 TERM_COLUMNS: list[tuple[str, str]] = [
     ("term", r"(?:pol(?:icy)?\s*)?(?:term|year)"),
@@ -79,6 +87,7 @@ TERM_COLUMNS: list[tuple[str, str]] = [
     ("claims", r"claims?(?:\s*count)?|no\.?\s*of\s*claims|#\s*claims|number\s*of\s*claims|count"),
     ("incurred", r"(?:total\s*)?incurred(?:\s*losses?)?|losses?\s*incurred"),
     ("loss_ratio_pct", r"loss\s*ratio(?:\s*%)?|lr(?:\s*%)?|l\s*/\s*r"),
+    ("coverage", r"coverage|line(?:\s*of\s*(?:business|coverage))?|lob|cov(?:erage)?\s*(?:type|line|part)"),
 ]
 EXPOSURE_COLUMNS: list[tuple[str, str]] = [
     ("side", r"side|direction|orientation|compass|bearing"),
@@ -90,13 +99,14 @@ RECOMMENDATION_COLUMNS: list[tuple[str, str]] = [
     ("text", r"recommendations?(?:\s*text)?|subject|description|finding|action(?:\s*required)?"),
     ("priority", r"priority|severity|importance|rank"),
     ("status", r"status(?:\b.*)?|response|insured'?s?\s*response|completion"),
-    ("location", rf"(?:loc|location|site)\s*{_NUMBER}"),
+    ("location", rf"(?:loc|location|site)\s*{_NUMBER}|where|loc\s*/\s*bldg|property|premises"),
 ]
 
 
 def normalize_header(header: str) -> str:
     """'Sprinklered (Y/N)' -> 'sprinklered (y/n)'; 'Loc. #' -> 'loc #': lower case, dots and spacing dropped."""
     text = header.lower().replace("_", " ").replace(".", " ").replace(":", " ").replace("\u00a0", " ")
+    text = re.sub(r"\s*(?:\(\s*(?:\$|usd|us\$)\s*\)|\$|\busd\b)\s*", " ", text)  # 'Bldg $', 'TIV (USD)'
     return " ".join(text.split())
 
 
@@ -138,13 +148,17 @@ _AMOUNT_FIELDS = frozenset(("building_value", "contents_value", "bi_value", "tiv
 
 
 def _fits(key: str, values: list[str]) -> bool:
-    filled = [value for value in values if not is_empty(value) and not is_total(value)]
+    filled = [value for value in values if not is_empty(value) and not is_total(value)
+              and not (len(value) > 30 and len(value.split()) > 4)]  # a note under the table, not a cell
     if not filled:
         return True
     if key in _AMOUNT_FIELDS:
         return any("$" in value or (money(value) or 0) >= 1000 or money(value) == 0 for value in filled)
-    if key in ("location", "building"):
-        return all(location_key(value) is not None for value in filled)
+    if key in ("location", "building"):  # most cells: a footnote row under the table is not a location
+        return sum(location_key(value) is not None for value in filled) >= max(1, 0.75 * len(filled))
+    if key == "name":  # a name, not a number or an amount
+        return sum(bool(re.search(r"[A-Za-z]{3}", value)) and money(value) is None for value in filled) >= \
+            0.75 * len(filled)
     return True
 
 
@@ -314,9 +328,21 @@ def location_key(cell: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def location_building_key(cell: str | None) -> str | None:
+    """'Loc 1 Bldg 2', 'Loc 1, Bldg 2', '1-2', '1/2' -> '1-2'; 'Loc 3' -> '3'."""
+    if is_empty(cell):
+        return None
+    both = re.match(r"^\s*(?:loc(?:ation)?\.?\s*#?\s*)?0*(\d{1,4})\s*(?:,\s*|\s+|-|/)\s*(?:bldg\.?|building)\s*#?\s*0*(\d{1,3})\b",
+                    cell or "", re.IGNORECASE)
+    if both:
+        return f"{both.group(1)}-{both.group(2)}"
+    return location_key(cell)
+
+
 def is_total(cell: str | None) -> bool:
     """A totals row's label: 'TOTAL', 'Totals', 'Total - 4 claim(s)', 'Grand total', 'Sum'."""
-    return bool(cell) and bool(re.match(r"^\s*(?:grand\s+)?(?:totals?|sum|subtotal)\b", cell or "", re.IGNORECASE))
+    return bool(cell) and bool(re.match(r"^\s*(?:grand\s+)?(?:totals?|sum|subtotal)\b|^[\w ]{0,30}\btotals?\s*$",
+                                        cell or "", re.IGNORECASE))
 
 
 def claim_status(cell: str | None) -> str:
@@ -334,7 +360,7 @@ def claim_status(cell: str | None) -> str:
 def line_of_business(text: str) -> str | None:
     """'Section 2 - Commercial General Liability' -> 'liability'; 'Commercial Property' -> 'property'."""
     lowered = text.lower()
-    if re.search(r"general\s+liability|\bliability\b|\bgl\b|\bcgl\b|products|premises\s+liab", lowered):
+    if re.search(r"general\s+liability|\bliability\b|\bgl\b|\bcgl\b|products|premises\s+liab|\bgen\.?\s*liab", lowered):
         return "liability"
     if re.search(r"\bauto\b|automobile|workers'?\s*comp|\bwc\b|umbrella|excess|crime|inland\s+marine", lowered):
         return "other"

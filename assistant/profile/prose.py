@@ -43,12 +43,13 @@ class Aliases:
     """How the documents of a submission name each location: number -> patterns."""
 
     names: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # a location of several buildings -> its buildings
 
     def add(self, number: str, text: str, *, whole_words: bool = True) -> None:
         text = " ".join(text.split()).strip(" ,.;:-")
         if len(text) < 3:
             return
-        pattern = re.escape(text).replace(r"\ ", r"\s+")
+        pattern = r"\s+".join("(?:&|and)" if word.lower() in ("&", "and") else re.escape(word) for word in text.split())
         compiled = re.compile(rf"\b{pattern}\b" if whole_words else pattern, re.IGNORECASE)
         known = self.names.setdefault(number, [])
         if all(existing.pattern != compiled.pattern for existing in known):
@@ -65,14 +66,20 @@ class Aliases:
             self.add(number, f"{match.group(1)} {match.group(2)}")
 
     def named(self, text: str) -> set[str]:
-        """The locations a text names."""
-        return {number for number, patterns in self.names.items() if any(p.search(text) for p in patterns)}
+        """The locations a text names. A location of several buildings named as a whole ('Location 1', its
+        address) is its group's key, unless one of its buildings is named too ('Building 2 at Location 1')."""
+        found = {number for number, patterns in self.names.items() if any(p.search(text) for p in patterns)}
+        for group, members in self.groups.items():
+            if group in found:
+                inside = found & set(members)
+                found = (found - {group}) if len(inside) == 1 else (found - set(members))
+        return found
 
 
 # ---- headers in running text ----------------------------------------------------------------------
 
 _LOCATION_HEADER = re.compile(
-    r"^\s*(?:location|loc\.?|site|premises|building)\s*#?\s*0*(\d{1,3})\s*(?:[-–—:,]|\(|$)(.*)$", re.IGNORECASE)
+    r"^\s*(?:location|loc\.?|site|premises)\s*#?\s*0*(\d{1,3})\s*(?:[-–—:,]|\(|$)(.*)$", re.IGNORECASE)
 _TRAILING_LOCATION = re.compile(r"\((?:location|loc\.?)\s*#?\s*0*(\d{1,3})\)\s*$", re.IGNORECASE)
 _SECTION_HEADING = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+[A-Z][\w ,&/()'-]{0,70}$")
 
@@ -118,7 +125,8 @@ _SUB_AREA_BEFORE = re.compile(r"(?:room|mezzanine|office|freezer|cooler|shop|bay
                               r"\(|of\s+[\d,]+\s+sq)\W*$", re.IGNORECASE)
 _AREA_OR_MORE = re.compile(r"^\s*(?:or\s+(?:more|larger|greater|less)|and\s+(?:over|above|larger))", re.IGNORECASE)
 _YEAR_BUILT = re.compile(r"\b(?:built|constructed|erected|completed|put\s+up|dates\s+from|year\s+built\s*:?|"
-                         r"yr\.?\s+built\s*:?)\s+(?:in\s+)?(?:about\s+|circa\s+|c\.\s*|around\s+)?(1[89]\d\d|20\d\d)\b|"
+                         r"yr\.?\s+built\s*:?|finished|opened|dates?\s+(?:it\s+|back\s+)?(?:from|to))\s+(?:in\s+)?(?:about\s+|circa\s+|"
+                         r"c\.\s*|around\s+)?(1[89]\d\d|20\d\d)\b|"
                          r"^(?:an?|the)\s+(1[89]\d\d|20\d\d)\s+(?:[\w-]+\s+){0,2}(?:building|structure|warehouse|plant|"
                          r"facility|shop)\b", re.IGNORECASE)
 _STORIES = re.compile(r"\b(one|single|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})[\s-]+"
@@ -132,11 +140,12 @@ _ISO_CLASS = re.compile(r"\b(?:ISO\s+(?:construction\s+)?class(?:ification)?|con
                         r"(?:class\s+)?([1-6])\b", re.IGNORECASE)
 _CONSTRUCTION_CONTEXT = re.compile(r"\b(?:construction|qualifies\s+as|classed\s+as|rated\s+as)\b", re.IGNORECASE)
 _PERCENT_SPRINKLERED = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s*(?:\w+\s+){0,1}sprinklered", re.IGNORECASE)
-_COVERAGE_AT = re.compile(r"\bsprinkler\s+coverage\s+(?:is|of)\s+(?:estimated\s+at\s+|about\s+|approximately\s+)?"
-                          r"(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
+_COVERAGE_AT = re.compile(r"\bsprinkler\s+coverage\b[^.;%\d]{0,40}?(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
 _PERCENT_OF_AREA = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s*of\s+(?:the\s+)?[\w\s-]{0,40}?(?:floor\s+)?"
                               r"area\s+(?:is|are)\s+(?:protected\s+by\s+sprinklers|sprinklered)", re.IGNORECASE)
 _FULLY = re.compile(r"\bsprinkler\s+(?:protection|coverage)\s+(?:in\s+[\w\s]{1,40}?\s+)?is\s+(?:complete|full|100\s*%)|"
+                    r"\bsprinklers?\s+(?:\w+\s+){0,2}(?:protect|cover)s?\s+the\s+(?:entire|whole)\s+(?:building|plant|"
+                    r"structure|premises)|\bsprinkler\s+system\s+(?:runs|extends)\s+throughout\b|"
                     r"\b(?:fully|completely|100\s*%|totally)\s+(?:covered\s+by\s+(?:an?\s+)?(?:[\w/-]+\s+){0,3}system|"
                     r"sprinklered|protected\s+by\s+(?:automatic\s+)?"
                     r"(?:\w+\s+){0,2}sprinklers)|\bprotected\s+throughout\s+by\s+(?:automatic\s+)?sprinklers|"
@@ -144,7 +153,9 @@ _FULLY = re.compile(r"\bsprinkler\s+(?:protection|coverage)\s+(?:in\s+[\w\s]{1,4
                     re.IGNORECASE)
 _PARTIAL = re.compile(r"\b(?:partially|partly|partial)\s+sprinklered\b", re.IGNORECASE)
 _NOT_SPRINKLERED = re.compile(r"(?:\b(?:is|are|remains?)\s+|:\s*)(?:not|un|no\s+longer)[\s-]*sprinklered\b|"
-                              r"\bsprinkler\s+coverage\s+(?:there\s+)?is\s+(?:zero|nil|none)\b|\bunsprinklered\s+building\b|"
+                              r"\bsprinkler\s+coverage\s+(?:there\s+)?is\s+(?:zero|nil|none)\b|"
+                              r"\b(?:there\s+are\s+)?no\s+automatic\s+sprinklers\b|\bno\s+sprinklers\s+(?:are\s+)?"
+                              r"(?:present|installed|provided)\b|\bunsprinklered\s+building\b|"
                               r"\bhas\s+no\s+(?:automatic\s+)?sprinkler|\bno\s+sprinkler\s+protection\b|"
                               r"\bwithout\s+(?:any\s+)?(?:automatic\s+)?sprinkler", re.IGNORECASE)
 _SUB_AREA_SUBJECT = re.compile(r"\b(?:attics?|mezzanines?|rooms?|spaces?|offices?|canop(?:y|ies)|areas?|shafts?|"
@@ -152,11 +163,11 @@ _SUB_AREA_SUBJECT = re.compile(r"\b(?:attics?|mezzanines?|rooms?|spaces?|offices
                                re.IGNORECASE)
 _DESIGN = re.compile(r"\bNFPA\s+(13[RD]?)\b(?!\s*-)", re.IGNORECASE)
 _SPRINKLER_WORDS = re.compile(r"\bsprinkler|\bwet[\s-]pipe|\bdry[\s-]pipe|\bsystems?\b|\bprotection\b", re.IGNORECASE)
-_HYDRANT = re.compile(r"\bhydrants?\b[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"
+_HYDRANT = re.compile(r"\b(?:hydrants?|fire\s+plugs?|(?:nearest|closest)\s+plug)\b[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"
                       r"(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?)\s+(?:from|to)\s+(?:the\s+)?"
                       r"(?:nearest\s+)?(?:public\s+|private\s+)?hydrant", re.IGNORECASE)
 _STATION = re.compile(r"\b(?:fire\s+(?:department|station|district|hall|company)|fire\s+&\s+rescue|fire\s+rescue|"
-                      r"station\s+\d+|responding\s+"
+                      r"station\s+\d+|engine\s+company|ladder\s+company|firehouse|responding\s+"
                       r"(?:department|station)|fire\s+dept)\b", re.IGNORECASE)
 _MILES = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)[\s-]*(?:road\s+|driving\s+|response\s+)?(?:miles?|mi\.?)(?!\w)",
                     re.IGNORECASE)
@@ -166,9 +177,10 @@ _CENTRAL = re.compile(r"\bcentral[\s-]+station\b", re.IGNORECASE)
 _ALARM_WORDS = re.compile(r"\b(?:alarm|monitor|supervis|signal|waterflow|detect)", re.IGNORECASE)
 _LOCAL_ALARM = re.compile(r"\blocal\s+(?:fire\s+)?alarm\b|\balarm\s+(?:is\s+)?local\b", re.IGNORECASE)
 _NOT_CENTRAL = re.compile(r"\bnot\s+(?:tied|connected|monitored|linked|reporting)\s+(?:in)?to\s+(?:a|the|any)\s+"
-                          r"central\s+station|\bno\s+central[\s-]+station\b|\blocal\s+(?:bell|alarm|gong|horn)\b",
-                          re.IGNORECASE)
-_NO_ALARM = re.compile(r"\bno\s+(?:fire\s+)?alarm\b|\b(?:not|un)[\s-]*(?:monitored|alarmed)\b", re.IGNORECASE)
+                          r"central\s+station|\bno\s+central[\s-]+station\b|\blocal\s+(?:bell|alarm|gong|horn)\b|"
+                          r"\bsounds?\s+locally\b|\bnot\s+monitored\s+off[\s-]?(?:site|premises)\b|\bnothing\s+is\s+"
+                          r"transmitted\s+off\b|\blocal\s+only\b", re.IGNORECASE)
+_NO_ALARM = re.compile(r"\bno\s+(?:building\s+)?(?:fire\s+)?alarm(?:\s+system)?\b|\bunalarmed\b", re.IGNORECASE)
 
 
 def area_of(text: str) -> int | None:
@@ -203,10 +215,10 @@ def _sprinklers(text: str) -> list[tuple[str, object]]:
 
 
 def _alarm(text: str) -> str | None:
+    if _NOT_CENTRAL.search(text):  # before "none": "sounds locally and is not monitored off site" is a local alarm
+        return "local"
     if _NO_ALARM.search(text):
         return "none"
-    if _NOT_CENTRAL.search(text):
-        return "local"
     if _CENTRAL.search(text) and _ALARM_WORDS.search(text):
         return "central station"
     if _LOCAL_ALARM.search(text):
@@ -224,8 +236,15 @@ def construction_named(text: str) -> tuple[int | None, str | None]:
     return None, None
 
 
+_SURROUNDINGS = re.compile(r"\b(?:north|south|east|west)(?:east|west)?\b[^.;]{0,40}?\b\d[\d,]*\s*(?:feet|ft|foot)\b|"
+                           r"\b\d[\d,]*[\s-]*(?:feet|ft|foot)\s+(?:to\s+the\s+)?(?:north|south|east|west)\b", re.IGNORECASE)
+
+
 def extract(text: str) -> list[tuple[str, object]]:
-    """The per-location values one clause states, as (field, value)."""
+    """The per-location values one clause states, as (field, value). A clause about the surroundings ("West - 45
+    feet to a one-story block warehouse") describes a neighbour, not the building: it gives no COPE values."""
+    if _SURROUNDINGS.search(text) and not re.search(r"\bhydrant|\bplug\b|\bstation\b", text, re.IGNORECASE):
+        return []
     found: list[tuple[str, object]] = []
     iso = _ISO_CLASS.search(text)
     if iso:
@@ -305,11 +324,14 @@ def visible_units(chunks: Sequence[Chunk]) -> Iterable[TextUnit]:
 
 
 def clauses(text: str) -> list[str]:
-    parts = [part.strip() for part in re.split(r";\s+", text) if part.strip()]
+    """A unit's clauses: split at semicolons, and at a colon that opens an explanation ("No sprinklers are
+    present in Building 2: the wet system in the plating plant does not extend across the walkway")."""
+    parts = [part.strip() for part in re.split(r";\s+|:\s+(?=[a-z])", text) if part.strip()]
     return parts or [text]
 
 
 SITE_WIDE = frozenset(("ppc", "fire_station_distance_mi"))
+_BUILDING_NOUN = re.compile(r"\b(?:building|plant|warehouse|shop|annex|cottage|structure|garage)s?\b", re.IGNORECASE)
 _AND_FIGURE = re.compile(r",?\s+and\s+(?=(?:about|roughly|approximately|some|around)?\s*\d)", re.IGNORECASE)
 
 
@@ -353,8 +375,12 @@ def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
         text = unit.text
         if unit.heading != heading:
             heading = unit.heading
-            named_heading = aliases.named(_last_heading(heading))
-            current = next(iter(named_heading)) if len(named_heading) == 1 else None
+            current = None
+            for part in reversed(heading.split(" > ") if heading else []):  # deepest heading naming one location
+                named_heading = aliases.named(part)
+                if len(named_heading) == 1:
+                    current = next(iter(named_heading))
+                    break
         if unit.paragraph != paragraph:
             paragraph, recent = unit.paragraph, None
         header = location_header(text)
@@ -378,6 +404,10 @@ def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
             if not values:
                 continue
             stated = True
+            if len(named) == 1 and len(_BUILDING_NOUN.findall(clause)) >= 2:
+                named = set()  # "the plating building ... plus the shipping building next to it": which one?
+                where = None
+                continue
             if len(named) == 1:
                 where: str | None = next(iter(named))
             elif named:
@@ -387,6 +417,10 @@ def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
             for key, value in values:
                 if where is None and not named and key in SITE_WIDE and site_wide:
                     findings += [Finding(key, value, text, unit.chunk, number, site_wide=True) for number in site_wide]
+                elif where is not None and where in aliases.groups:  # a site of several buildings, as a whole
+                    if key in SITE_WIDE:
+                        findings += [Finding(key, value, text, unit.chunk, number, site_wide=True)
+                                     for number in aliases.groups[where]]
                 elif where is not None:
                     findings.append(Finding(key, value, text, unit.chunk, where))
         if not stated and len(unit_named) == 1:

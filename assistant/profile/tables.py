@@ -41,7 +41,7 @@ class TableReading:
     claims: list[Claim] = field(default_factory=list)
     claim_totals: list[dict[str, Sourced]] = field(default_factory=list)
     terms: list[TermExperience] = field(default_factory=list)
-    term_totals: list[dict[str, Sourced]] = field(default_factory=list)
+    term_totals: list[tuple[str, dict[str, Sourced]]] = field(default_factory=list)  # (line, its totals row)
     recommendations: list[Recommendation] = field(default_factory=list)
     labels: list[tuple[str, str, Source]] = field(default_factory=list)  # (label, value, source) pairs
     exposures: list[Sourced] = field(default_factory=list)  # exposures tables, for the report's location
@@ -209,9 +209,9 @@ def _read_locations(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str]
         number = columns.location_key(cells.get("location"))
         if number is None:
             continue
-        name = ""
+        name = cells.get("name", "").strip()
         rest = re.sub(r"^\s*(?:loc(?:ation)?\.?\s*#?\s*)?0*\d+\s*[-–—:]?\s*", "", cells.get("location", ""), flags=re.I)
-        if rest and not re.match(r"^\d", rest):
+        if not name and rest and not re.match(r"^\d", rest):
             name = rest.strip()
         building = columns.location_key(cells.get("building")) if cells.get("building") else None
         reading.locations.append(LocationRow(number, building, _location_values(cells, source, kind), name))
@@ -244,9 +244,11 @@ def _read_claims(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], r
         if incurred is None and paid is not None:
             incurred = paid + (reserve or 0.0)
         cause = cells.get("cause", "")
-        where = columns.location_key(cells.get("location")) or _location_in(cause)
+        where = columns.location_building_key(cells.get("location")) or _location_in(cause)
         policy = cells.get("policy", "")
-        claim_line = columns.line_of_business(policy) if re.search(r"\bGL\b|-GL-", policy) else None
+        claim_line = columns.line_of_business(cells["coverage"]) if cells.get("coverage") else None
+        if claim_line is None and (re.search(r"\bGL\b|-GL-", policy) or re.search(r"-GL?-", number)):
+            claim_line = "liability"
         reading.claims.append(Claim(
             claim_number=cells.get("claim_number", ""), date_of_loss=when, cause=cause, line=claim_line or line,
             paid=paid, reserve=reserve, incurred=incurred, status=columns.claim_status(cells.get("status")),
@@ -262,11 +264,14 @@ def _location_in(text: str) -> str | None:
 
 def _read_terms(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], role: str, line: str,
                 reading: TableReading) -> None:
-    totals: dict[str, Sourced] = {}
+    lines_seen: list[str] = []
     for chunk, row in table:
         cells = _by_field(row, mapping)
         source = source_of(chunk, row, role)
-        if columns.is_total(cells.get("term")) or columns.is_total(cells.get("term_dates")):
+        label = cells.get("term") or cells.get("term_dates") or ""
+        if columns.is_total(label):
+            # "TOTAL", or "Property total" / "General Liability total" under each line's terms
+            totals: dict[str, Sourced] = {}
             for key in ("earned_premium", "incurred"):
                 amount = columns.money(cells.get(key))
                 if amount is not None:
@@ -274,19 +279,24 @@ def _read_terms(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], ro
             ratio = columns.number(cells.get("loss_ratio_pct"))
             if ratio is not None:
                 totals["loss_ratio_pct"] = Sourced(value=ratio, source=source)
+            total_line = columns.line_of_business(label) or (lines_seen[-1] if len(set(lines_seen)) == 1 else None)
+            if totals:
+                reading.term_totals.append((total_line or line, totals))
+            lines_seen = []
             continue
         if len(row.cells) == 1:
             continue  # a note under the table
         start, end = columns.date_range(cells.get("term_dates") or cells.get("term"))
         policy = cells.get("policy", "")
-        term_line = columns.line_of_business(policy) if re.search(r"\bGL\b|-GL-", policy) else None
+        term_line = columns.line_of_business(cells["coverage"]) if cells.get("coverage") else None
+        if term_line is None and re.search(r"\bGL\b|-GL-", policy):
+            term_line = "liability"
+        lines_seen.append(term_line or line)
         reading.terms.append(TermExperience(
             term=cells.get("term") or cells.get("term_dates", ""), start=start, end=end, line=term_line or line,
             earned_premium=columns.money(cells.get("earned_premium")), claims=columns.integer(cells.get("claims")),
             incurred=columns.money(cells.get("incurred")), loss_ratio_pct=columns.number(cells.get("loss_ratio_pct")),
             source=source))
-    if totals:
-        reading.term_totals.append(totals)
 
 
 def _read_recommendations(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], role: str,
@@ -299,8 +309,9 @@ def _read_recommendations(table: list[tuple[Chunk, TableRow]], mapping: dict[str
         status = cells.get("status", "")
         reading.recommendations.append(Recommendation(
             number=number, text=cells.get("text", ""), priority=cells.get("priority", "").strip().lower(),
-            status=status.strip(), location=columns.location_key(cells.get("location")) or
-            _location_in(cells.get("text", "")) or "", source=source_of(chunk, row, role)))
+            status=status.strip(), location=columns.location_building_key(cells.get("location")) or
+            cells.get("location", "").strip() or _location_in(cells.get("text", "")) or "",
+            source=source_of(chunk, row, role)))
 
 
 def _read_exposures(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], role: str,
