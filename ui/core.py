@@ -383,7 +383,7 @@ def start_quantize(ws: Workspace, adapter: Path | None, config: dict[str, Any]) 
 
 def display_path(path: str | Path, workspace_dir: Path) -> str:
     """A document path as an underwriter reads it: relative to the uploads folder or the workspace."""
-    from ui.uploads import uploads_dir
+    from assistant.uploads import uploads_dir
 
     text = str(path)
     for root in (uploads_dir(workspace_dir), workspace_dir, Path.home()):
@@ -488,7 +488,7 @@ def md_highlight(text: str, quote: str) -> str:
 
 def short_paths(paths: Sequence[str], workspace_dir: Path) -> dict[str, str]:
     """Labels for a list of documents: uploads by name, the rest relative to the folder they share."""
-    from ui.uploads import uploads_dir
+    from assistant.uploads import uploads_dir
 
     uploads = str(uploads_dir(workspace_dir)).rstrip(os.sep) + os.sep
     others = [p for p in paths if not p.startswith(uploads)]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from assistant.uploads import UploadRefused, save_upload, supported_types, uploads_dir
 from ui import core
-from ui.uploads import UploadRefused, save_upload, supported_types, uploads_dir
 
 ws = core.workspace()
 assistant = ws.assistant
