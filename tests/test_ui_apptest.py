@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,17 @@ TIMEOUT = 180
 
 
 @pytest.fixture
-def ui(monkeypatch, tmp_path, make_assistant, embedded_engine, model_cache):
+def listening_on():
+    """Set the address the Streamlit server was started on (`--server.address`), restored afterwards."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    yield lambda host: config.set_option("server.address", host)
+    config.set_option("server.address", before)
+
+
+@pytest.fixture
+def ui(monkeypatch, listening_on, tmp_path, make_assistant, embedded_engine, model_cache):
     """Open the UI over a fresh workspace; the core reuses the session's embedder and generator."""
     from ui import core
 
@@ -30,6 +41,8 @@ def ui(monkeypatch, tmp_path, make_assistant, embedded_engine, model_cache):
     workspace = tmp_path / "workspace"
     monkeypatch.setattr(core, "FACTORY", factory)
     monkeypatch.setenv("ASSISTANT_WORKSPACE", str(workspace))
+    monkeypatch.setenv("ASSISTANT_INGEST_ROOTS", json.dumps([str(tmp_path)]))  # the folder field reads only these
+    listening_on("127.0.0.1")  # as `assistant ui` starts it: this computer only, no sign-in
 
     class Opener:
         def __call__(self, page: str | None = None) -> AppTest:

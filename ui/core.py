@@ -62,6 +62,55 @@ def get_assistant() -> Assistant:
     return workspace().assistant
 
 
+# ---- who is using it -----------------------------------------------------------------------------
+
+LOCAL_USER_NAME = "local"
+
+
+def listening_on() -> str:
+    """The address this Streamlit server was started on (`--server.address`); unset, Streamlit listens on
+    every interface, which is beyond this computer."""
+    return str(st.get_option("server.address") or "0.0.0.0")
+
+
+def signed_in() -> Any:
+    """The user of this browser session: on loopback the local user (an admin, as the CLI is), else whoever
+    signed in with a key, or None."""
+    from assistant.api.security import is_loopback
+    from assistant.api.users import User
+
+    if is_loopback(listening_on()):
+        return User(LOCAL_USER_NAME, "admin")
+    return st.session_state.get("user")
+
+
+def may(role: str) -> bool:
+    user = signed_in()
+    return user is not None and user.may(role)
+
+
+def sign_in_form() -> None:
+    """Asks for an API key (from `assistant users add`) and checks it against the workspace's users."""
+    from assistant.api.users import UserStore
+
+    users = UserStore(current_settings().users_path)
+    st.title("Underwriter Assistant")
+    st.caption(f"This workspace is served at `{listening_on()}`, beyond this computer: sign in with your API key.")
+    if not users.any():
+        st.error("The workspace has no users, so nobody can sign in. An administrator adds one on the server "
+                 "with `assistant users add NAME --role editor`.")
+        return
+    with st.form("sign_in", border=True):
+        key = st.text_input("API key", type="password", help="The key `assistant users add` printed for you.")
+        if st.form_submit_button("Sign in", type="primary"):
+            user = users.authenticate(key.strip())
+            if user is None:
+                st.error("That key is not valid.")
+            else:
+                st.session_state["user"] = user
+                st.rerun()
+
+
 # ---- usage figures ------------------------------------------------------------------------------
 
 
