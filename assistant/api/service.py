@@ -371,8 +371,8 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
                             yield _sse("draft", {"text": item})
                     else:
                         yield _sse("answer", item.to_dict())
-            except errors as exc:
-                yield _sse("error", {"error": str(exc), "status": _status_of(exc)})
+            except Exception as exc:  # the stream ends with an error event, never cut off
+                yield _sse("error", {"error": str(exc) or type(exc).__name__, "status": _status_of(exc) or 500})
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -387,8 +387,8 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
                 try:
                     answer = core.answer(item.question, k=body.k, max_tokens=body.max_tokens,
                                          scope=item.scope or body.scope, **who(user))
-                except errors as exc:
-                    line = {"id": ident, "question": item.question, "error": str(exc)}
+                except Exception as exc:  # one question's failure is its line; the batch goes on
+                    line = {"id": ident, "question": item.question, "error": str(exc) or type(exc).__name__}
                 else:
                     line = {"id": ident, **answer.to_dict()}
                 yield json.dumps(line, ensure_ascii=False) + "\n"
