@@ -232,3 +232,42 @@ def test_sglang_gets_its_key_from_a_private_file_never_the_command_line(tmp_path
     assert result.exit_code == 0, result.output
     assert key not in result.output and "--api-key" not in result.stdout
     assert "--config '<private YAML file holding api-key: ***>'" in result.stdout
+
+
+def test_serve_app_serves_the_api_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import CLI
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    key = UserStore(tmp_path / "users.sqlite").add("ann", "reader")
+    server = subprocess.Popen([*CLI, "--workspace", str(tmp_path), "serve", "--app", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.communicate()[1]
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "serve --app did not start"
+            time.sleep(0.3)
+        assert httpx.get(f"{url}/api/status", timeout=10).status_code == 401
+        empty = httpx.get(f"{url}/api/status", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert empty.status_code == 409  # nothing ingested yet: said so, not a crash
+        assert httpx.get(f"{url}/docs", timeout=10).status_code == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    assert server.returncode == 0
