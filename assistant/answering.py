@@ -335,7 +335,7 @@ class Answerer:
         answer = self.finish_structured(question, raw, prepared.sources, usable, usage)
         answer.history_turns, answer.dropped_turns = prepared.history_turns, prepared.dropped_turns
         answer.finish_reason, answer.scope = finish_reason, named
-        yield answer
+        yield sent(answer, request)
 
     def _generate(self, request: GenerationRequest, prepared: Prepared,
                   structured: bool) -> Generator[str, None, tuple[str, Usage, str | None]]:
@@ -363,7 +363,7 @@ class Answerer:
         answer = self.finish(question, raw, prepared.sources, usage)
         answer.history_turns, answer.dropped_turns = prepared.history_turns, prepared.dropped_turns
         answer.finish_reason, answer.scope = finish_reason, scope
-        yield answer
+        yield sent(answer, request)
 
     def answer(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
                max_tokens: int | None = None, scope: str | None = None) -> Answer:
@@ -441,6 +441,14 @@ class Answerer:
                       reason="" if check.supported else (reasons or "no citation verifies"), raw=text)
 
 
+def sent(answer: Answer, request: GenerationRequest) -> Answer:
+    """The answer with what the model was sent kept on it (for the audit trail's replay)."""
+    answer.prompt = [dict(message) for message in request.messages]
+    answer.generation = {"max_tokens": request.max_tokens, "temperature": request.temperature,
+                         "json_schema": request.json_schema}
+    return answer
+
+
 def evidence_sources(usable: Sequence[Evidence], pool: Sequence[ScoredChunk], count: int) -> list[ScoredChunk]:
     """The passages the model is given, `count` in all: those holding the usable evidence (best first),
     then the best retrieved ones."""
@@ -490,8 +498,10 @@ def verify_answer(answer: str, quotes: Sequence[tuple[str, Chunk]], question: st
 class Conversation:
     """A chat: the turns so far, and answers that take them into account."""
 
-    def __init__(self, answerer: Answerer) -> None:
+    def __init__(self, answerer: Answerer, on_answer: Callable[[Answer], None] | None = None) -> None:
+        """`on_answer` is called with each finished answer before it is yielded (the audit trail's hook)."""
         self.answerer = answerer
+        self.on_answer = on_answer
         self.history: list[Message] = []
 
     def stream(self, question: str, *, k: int | None = None, max_tokens: int | None = None,
@@ -501,6 +511,8 @@ class Conversation:
             if isinstance(item, Answer):
                 self.history += [{"role": "user", "content": question.strip()},
                                  {"role": "assistant", "content": item.text}]
+                if self.on_answer is not None:
+                    self.on_answer(item)
             yield item
 
     def ask(self, question: str, *, k: int | None = None, max_tokens: int | None = None,

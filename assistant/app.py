@@ -18,9 +18,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from assistant.answering import Answerer, Conversation, Message
+    from assistant.audit import AnswerEvent, AuditLog
     from assistant.engines.base import Engine
     from assistant.evaluation import EvalReport
     from assistant.evidence import EvidenceRanker
+    from assistant.profile.model import Profile
+    from assistant.profile.rules import CheckReport
+    from assistant.profile.service import ProfileRun, ProfileService
     from assistant.summarize import Progress as SummaryProgress
     from assistant.summarize import SummaryReport
     from assistant.tuning import DatasetBuildResult
@@ -120,7 +124,8 @@ class Assistant:
 
         items = read_questions(questions)  # a bad file is reported before the index is opened
         sources = [record.path for record in self.documents()]
-        return run_evaluation(self.search_many, (lambda q: self.answer(q)) if answers else None, items, k,
+        # Evaluation answers are measurements, given to no one: not in the audit trail.
+        return run_evaluation(self.search_many, (lambda q: self.answerer.answer(q)) if answers else None, items, k,
                               label=str(questions), sources=sources, progress=progress)
 
     def documents(self) -> list[DocumentRecord]:
@@ -151,6 +156,35 @@ class Assistant:
     def submissions(self) -> list[Submission]:
         """The workspace's submissions (the folders its documents lie in), each with its documents."""
         return self.reader.submissions()
+
+    # ---- submission profiles ----------------------------------------------------------------------
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        from assistant.profile.service import ProfileService
+
+        return ProfileService(self.reader, self.settings.profiles_dir)
+
+    def submission(self, name: str) -> Submission:
+        """A submission by its folder's name or path; ProfileError (one line, naming the known ones) if none."""
+        from assistant.profile.service import ProfileError
+
+        found = self.profiles.find(name)
+        if found is None:
+            known = ", ".join(item.name for item in self.submissions()) or "none ingested"
+            raise ProfileError(f"no submission named {name!r} (known: {known})")
+        return found
+
+    def profile(self, name: str, *, force: bool = False) -> Profile:
+        """The submission's profile (see assistant.profile): reused from the workspace unless its documents
+        changed, else built from the stored table rows and text."""
+        return self.profiles.profile(self.submission(name), force=force)[0]
+
+    def profile_all(self, *, force: bool = False,
+                    progress: Callable[[ProfileRun], None] | None = None) -> list[ProfileRun]:
+        """Every submission's profile, each rebuilt only when its documents changed; one failing never
+        stops the rest."""
+        return self.profiles.build_all(force=force, progress=progress)
 
     def insureds(self) -> dict[str, list[str]]:
         """Ingested document paths by insured (the first folder under the documents' common folder)."""
@@ -215,20 +249,69 @@ class Assistant:
         return submission_names([d.path for d in documents], {d.path: d.title for d in documents})
 
     def ask_stream(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
-                   max_tokens: int | None = None, scope: str | None = None) -> Iterator[str | Answer]:
-        """Draft pieces of the answer as they are generated, then the checked `Answer` (last)."""
-        return self.answerer.stream(question, history, k=k, max_tokens=max_tokens, scope=scope)
+                   max_tokens: int | None = None, scope: str | None = None, user: str | None = None,
+                   shell: str = "cli") -> Iterator[str | Answer]:
+        """Draft pieces of the answer as they are generated, then the checked `Answer` (last), recorded in the
+        audit trail as given to `user` (default: the OS user) in `shell` (cli, ui or api) before it is yielded."""
+        from assistant.types import Answer
+
+        for item in self.answerer.stream(question, history, k=k, max_tokens=max_tokens, scope=scope):
+            if isinstance(item, Answer):
+                self.record(item, user=user, shell=shell)
+            yield item
 
     def answer(self, question: str, history: Sequence[Message] = (), *, k: int | None = None,
-               max_tokens: int | None = None, scope: str | None = None) -> Answer:
-        """A verified answer, a labelled quote, or the decline (not streamed)."""
-        return self.answerer.answer(question, history, k=k, max_tokens=max_tokens, scope=scope)
+               max_tokens: int | None = None, scope: str | None = None, user: str | None = None,
+               shell: str = "cli") -> Answer:
+        """A verified answer, a labelled quote, or the decline (not streamed); recorded as `ask_stream`'s."""
+        answer = self.answerer.answer(question, history, k=k, max_tokens=max_tokens, scope=scope)
+        self.record(answer, user=user, shell=shell)
+        return answer
 
-    def conversation(self, context_limit: int | None = None) -> Conversation:
-        """A multi-turn chat; `context_limit` caps the tokens a prompt may use (default: the model's window)."""
+    def conversation(self, context_limit: int | None = None, *, user: str | None = None,
+                     shell: str = "cli") -> Conversation:
+        """A multi-turn chat; `context_limit` caps the tokens a prompt may use (default: the model's window).
+        Each answer is recorded in the audit trail as given to `user` in `shell`."""
         from assistant.answering import Conversation
 
-        return Conversation(self.make_answerer(context_limit) if context_limit else self.answerer)
+        return Conversation(self.make_answerer(context_limit) if context_limit else self.answerer,
+                            on_answer=lambda answer: self.record(answer, user=user, shell=shell))
+
+    # ---- audit trail ------------------------------------------------------------------------
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        from assistant.audit import AuditLog
+
+        return AuditLog(self.settings.audit_path)
+
+    def record(self, answer: Answer, *, user: str | None = None, shell: str = "cli") -> None:
+        """Append the answer's audit record (with `audit_enabled`). A write that fails does not take the answer
+        away: `answer.audit_error` says it is not in the trail, and every shell shows that beside the answer."""
+        import sqlite3
+
+        from assistant.audit import AnswerEvent, os_user
+
+        if not self.settings.audit_enabled:
+            return
+        s = self.settings
+        http = s.engine == "http"
+        event = AnswerEvent.of(answer, user=user or os_user(), shell=shell,
+                               model=s.http_model if http else s.generator_model,
+                               adapter=str(s.adapter) if s.adapter else "", engine=s.engine,
+                               engine_url=s.http_url if http else "")
+        try:
+            answer.audit_id = self.audit_log.append(event)
+        except (sqlite3.Error, OSError) as exc:
+            answer.audit_error = (f"this answer is NOT in the audit trail: writing {s.audit_path} failed "
+                                  f"({type(exc).__name__}: {exc})")
+
+    def audit_events(self, user: str | None = None, since: str | None = None,
+                     limit: int | None = None) -> list[AnswerEvent]:
+        """Audit records, oldest first (see `AuditLog.events`); `since` as `assistant.audit.parse_since` reads it."""
+        from assistant.audit import parse_since
+
+        return self.audit_log.events(user, parse_since(since) if since else None, limit)
 
     # ---- adapters ---------------------------------------------------------------------------
 
@@ -284,6 +367,34 @@ class Assistant:
         result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
         result.failed = sorted(failed) + result.failed
         return result
+
+    # ---- the carrier's rules ----------------------------------------------------------------
+
+    def rules_file(self, rules_path: Path | None = None) -> Path:
+        """The carrier's rules file: the one given, else the `rules_path` setting, else <workspace>/rules.toml,
+        else the one rules.toml beside the ingested documents (RulesError in one line when none or several)."""
+        from assistant.profile.rules import find_rules
+
+        folders = [Path(item.folder) for item in self.submissions()]
+        return find_rules(rules_path or self.settings.rules_path, self.settings.workspace, folders)
+
+    def check(self, name: str, rules_path: Path | None = None) -> CheckReport:
+        """The submission's profile checked against the carrier's rules (`rules_path`, else the configured
+        `rules_path`, else <workspace>/rules.toml; a RulesError in one line when none is found or it is bad)."""
+        from assistant.profile.rules import check, load_rules
+
+        return check(self.profile(name), load_rules(self.rules_file(rules_path)))
+
+    def memo(self, name: str, out: Path, rules_path: Path | None = None) -> list[Path]:
+        """The referral memo of a submission (profile and rules check) written to `out` (.md or .docx);
+        returns the files written (a .md's chart is a PNG beside it)."""
+        from assistant.profile.memo import memo_target, write_memo
+        from assistant.profile.rules import check, load_rules
+
+        target = memo_target(out)  # a bad path or rules file fails before the profile is built
+        rules = load_rules(self.rules_file(rules_path))
+        profile = self.profile(name)
+        return write_memo(profile, check(profile, rules), target)
 
     # ---- tuning -----------------------------------------------------------------------------
 
@@ -341,7 +452,7 @@ class Assistant:
         from assistant.server import create_app
 
         server = create_app(self.engine, api_key=api_key, default_max_tokens=self.settings.max_new_tokens,
-                            default_temperature=self.settings.temperature)
+                            default_temperature=self.settings.temperature, worker_id=f"{host}:{port}")
         uvicorn.run(server, host=host, port=port, log_level="info")
 
     def sglang_command(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,

@@ -216,6 +216,75 @@ def submissions(
     out.print(table)
 
 
+@app.command()
+def profile(
+    submission: Annotated[str | None, typer.Argument(help="The submission: its folder's name (see `assistant "
+                                                          "submissions`) or path.")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the profile to FILE (.json, .md or .csv); "
+                                                                "with --all, a folder for one file per submission.")]
+    = None,
+    all_submissions: Annotated[bool, typer.Option("--all", help="Every submission; each rebuilt only when its "
+                                                                "documents changed.")] = False,
+    force: Annotated[bool, typer.Option(help="Rebuild even when the documents did not change.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+) -> None:
+    """A submission's profile: COPE and values per location, totals, the loss history, recommendations and the
+    conflicts between documents, every value with its source (file, location, quote)."""
+    from rich.markdown import Markdown
+
+    from assistant.console import display_path, err
+    from assistant.console import out as terminal
+    from assistant.profile import output
+    from assistant.profile.service import ProfileError
+    from index.store import StoreError
+
+    if (submission is None) == (not all_submissions):
+        raise fail("name one submission, or give --all")
+    assistant = core()
+    try:
+        if all_submissions:
+            def report(run) -> None:
+                if run.error:
+                    err.print(f"{run.submission}: failed: {run.error}", highlight=False)
+                elif run.profile is not None and not run.profile.documents:
+                    err.print(f"{run.submission}: skipped, no submission documents (guidelines only)", highlight=False)
+                else:
+                    err.print(f"{run.submission}: {'unchanged' if run.reused else 'profiled'}", highlight=False)
+
+            runs = assistant.profile_all(force=force, progress=report)
+            built = [run.profile for run in runs if run.profile is not None and run.profile.documents]
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                for item in built:
+                    output.write(item, out / f"{item.submission}.json")
+                err.print(f"wrote {len(built)} profiles to {display_path(str(out))}", highlight=False)
+            elif as_json:
+                for item in built:
+                    print(output.to_json(item).replace("\n", " ") if False else json_line(item))
+            if any(run.error for run in runs):
+                raise typer.Exit(EXIT_FILES_FAILED)
+            return
+        found = assistant.profile(submission or "", force=force)
+    except (ProfileError, StoreError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    if out is not None:
+        try:
+            output.write(found, out)
+        except (ValueError, OSError) as exc:
+            raise fail(str(exc)) from None
+        err.print(f"wrote {display_path(str(out))}", highlight=False)
+    elif as_json:
+        print(output.to_json(found))
+    else:
+        terminal.print(Markdown(output.to_markdown(found)))
+
+
+def json_line(item: Any) -> str:
+    import json
+
+    return json.dumps(item.model_dump(mode="json"), ensure_ascii=False)
+
+
 @docs_app.command("list")
 def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Ingested documents with pages, chunks and ingest time."""
@@ -345,7 +414,8 @@ def ask(
 ) -> None:
     """Answer from the ingested documents: a verified answer with its sources, the passage quoted when the
     answer does not verify, or "The documents do not contain this information." """
-    from assistant.console import print_answer_details, print_json, stream_answer
+    from assistant.audit import os_user
+    from assistant.console import print_answer_details, print_json, stream_answer, warn_audit
 
     if (question is None) == (batch is None):
         raise fail("give a QUESTION or --batch FILE (one of the two)")
@@ -358,10 +428,11 @@ def ask(
         _ask_batch(batch, answering_core(engine, url, adapter, k, max_tokens), scope, as_json)
         return
     try:
-        if State.server:
+        if State.server:  # the server records the answer in its audit trail, under this key's user
             items = remote().ask_stream(question, scope=scope, k=k, max_tokens=max_tokens)
         else:
-            items = answering_core(engine, url, adapter, k, max_tokens).ask_stream(question, scope=scope)
+            items = answering_core(engine, url, adapter, k, max_tokens).ask_stream(question, scope=scope,
+                                                                                   user=os_user(), shell="cli")
         answer = stream_answer(items, show=not as_json)
     except (*_answer_errors(), _remote_error()) as exc:
         raise fail(str(exc)) from None
@@ -369,11 +440,13 @@ def ask(
         print_json(answer.to_dict())
     else:
         print_answer_details(answer)
+    warn_audit(answer)
 
 
 def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
     """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
-    from assistant.console import print_answer_details, print_json
+    from assistant.audit import os_user
+    from assistant.console import print_answer_details, print_json, warn_audit
     from assistant.queries import QueryFileError, read_queries
 
     try:
@@ -385,7 +458,7 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
     failed = 0
     for item in questions:
         try:
-            answer = assistant.answer(item.question, scope=item.scope or scope)
+            answer = assistant.answer(item.question, scope=item.scope or scope, user=os_user(), shell="cli")
         except _answer_errors() as exc:
             failed += 1
             if as_json:
@@ -399,6 +472,7 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
             typer.echo(f"\n[{item.id}] {item.question}")
             typer.echo(answer.text)
             print_answer_details(answer)
+        warn_audit(answer)
     if failed:
         raise typer.Exit(1)
 
@@ -447,18 +521,21 @@ def chat(
     scope: ScopeOption = None,
 ) -> None:
     """Multi-turn chat over the documents: follow-up questions keep the conversation in mind."""
+    from assistant.audit import os_user
     from assistant.console import chat_loop
 
     try:
-        chat_loop(answering_core(engine, url, adapter, k, max_tokens).conversation(context_window), scope=scope)
+        assistant = answering_core(engine, url, adapter, k, max_tokens)
+        chat_loop(assistant.conversation(context_window, user=os_user(), shell="cli"), scope=scope)
     except _answer_errors() as exc:
         raise fail(str(exc)) from None
 
 
 @app.command()
 def serve(
-    backend: Annotated[str, typer.Option(help="local (our server over the embedded engine) or sglang (GPU).")]
-    = "local",
+    backend: Annotated[str, typer.Option(
+        help="local (our server over the embedded engine), sglang (GPU), or router (sglang-router in front of "
+             "--workers).")] = "local",
     model: Annotated[Path | None, typer.Option(help="Model folder (sglang: required; local: default bundled).")]
     = None,
     host: Annotated[str, typer.Option(help="Address to bind (beyond 127.0.0.1 only with --api-key, or with "
@@ -474,6 +551,12 @@ def serve(
         help="LoRA adapter folder (local: merged in; sglang: served under its folder name).")] = None,
     lora: Annotated[list[str] | None, typer.Option(help="sglang: NAME=DIR adapter, repeatable.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run, start nothing.")] = False,
+    workers: Annotated[list[str] | None, typer.Option(
+        "--workers", help="router: a worker's URL (repeat, or separate with commas).")] = None,
+    policy: Annotated[str, typer.Option(help="router: cache_aware (default), round_robin, random, power_of_two.")]
+    = "cache_aware",
+    metrics_port: Annotated[int | None, typer.Option(help="router: Prometheus metrics port (default PORT+1).")]
+    = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it), or with
     --app the whole application (`assistant --server URL ...` and other clients talk to it)."""
@@ -486,10 +569,16 @@ def serve(
         return
     port = port or 30000
     try:
-        check_exposure(host, has_auth=bool(api_key), what="the model", remedy="pass --api-key KEY "
-                       "(or ASSISTANT_API_KEY)")
+        check_exposure(host, has_auth=bool(api_key), what="the model" if backend != "router" else "the router",
+                       remedy="pass --api-key KEY (or ASSISTANT_API_KEY)")
     except ExposureRefused as exc:
         raise fail(str(exc)) from None
+    if backend == "router":
+        _serve_router(workers or [], host, port, policy, api_key, dry_run, metrics_port)
+        return
+    if workers:
+        raise fail("--workers applies to --backend router only")
+
     try:
         adapters = _parse_lora(lora or [])
     except ValueError as exc:
@@ -509,7 +598,7 @@ def serve(
             raise fail(str(exc)) from None
         raise typer.Exit(code or 0)
     if backend != "local":
-        raise fail(f"unknown backend {backend!r}; known: local, sglang")
+        raise fail(f"unknown backend {backend!r}; known: local, sglang, router")
     if context_length is not None:
         raise fail("--context-length applies to --backend sglang only")
     if len(adapters) > 1 or (adapters and adapter is not None):
@@ -605,6 +694,29 @@ def users_remove(name: Annotated[str, typer.Argument(help="The user to remove; t
     except UserError as exc:
         raise fail(str(exc)) from None
     err.print(f"user {name} removed", highlight=False)
+
+
+def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key: str | None,
+                  dry_run: bool, metrics_port: int | None) -> None:
+    """sglang-router in front of `workers` (their key, if any, reaches it through the environment)."""
+    from assistant.console import err, print_command
+    from assistant.engines.base import EngineError
+    from assistant.router_launcher import parse_workers, router_command, serve_forever
+
+    try:
+        urls = parse_workers(workers)
+        command = router_command(urls, host, port, policy, metrics_port=metrics_port, with_key=bool(api_key))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if dry_run:
+        print_command(command)
+        return
+    err.print(f"routing http://{host}:{port}/v1 to {len(urls)} workers ({policy}); Ctrl-C stops", highlight=False)
+    try:
+        code = serve_forever(urls, host=host, port=port, policy=policy, api_key=api_key, metrics_port=metrics_port)
+    except EngineError as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code or 0)
 
 
 def _parse_lora(values: list[str]) -> dict[str, Path]:
@@ -726,6 +838,152 @@ def summarize(
         raise fail("no documents to summarize")
     if report.failed:
         raise typer.Exit(EXIT_FILES_FAILED)
+
+
+RulesOption = Annotated[Path | None, typer.Option(
+    "--rules", help="Rules file (TOML; default: the rules_path setting, else <workspace>/rules.toml).")]
+
+
+@app.command("check")
+def check_rules(
+    submission: Annotated[str, typer.Argument(help="The submission's folder name (see `assistant submissions`).")],
+    rules: RulesOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Check a submission against the carrier's rules: each trigger with the evidence that fired it (values and
+    their sources) and the guideline section; rules that could not be checked say what is not stated."""
+    from assistant.console import out, print_json
+    from assistant.profile.rules import RulesError
+    from assistant.profile.service import ProfileError
+    from index.store import StoreError
+
+    try:
+        report = core().check(submission, rules)
+    except (RulesError, ProfileError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+        return
+    for line in report.lines():
+        out.print(line, highlight=False, markup=False)
+
+
+rules_app = typer.Typer(help="The carrier's rules: draft them from a guideline, for a person to review.",
+                        no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("draft")
+def rules_draft(
+    guideline: Annotated[Path, typer.Argument(help="The guideline (Markdown, text, DOCX or PDF).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the rules here (default: stdout).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Propose rules from the guideline's sentences that refer, decline or require with a figure: each written
+    `reviewed = false` with its sentence, never applied until a person reviews it and sets `reviewed = true`."""
+    from assistant.console import err, write_report
+    from assistant.profile.rules import RulesError, draft_rules
+
+    if out is not None and out.exists() and not force:
+        raise fail(f"{out} exists (a reviewed rules file?): give another --out, or --force")
+    try:
+        text = draft_rules(guideline)
+    except RulesError as exc:
+        raise fail(str(exc)) from None
+    write_report(text, out)
+    if out is not None:
+        count = text.count("[[rule]]")
+        err.print(f"{count} rules drafted to {out}, none reviewed: review each and set reviewed = true",
+                  highlight=False, markup=False)
+
+
+@app.command()
+def memo(
+    submission: Annotated[str, typer.Argument(help="The submission's folder name (see `assistant submissions`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="memo.md (its chart a PNG beside it) or memo.docx.")],
+    rules: RulesOption = None,
+) -> None:
+    """Write the referral memo: insured, locations (COPE, values), totals, loss history with a chart, conflicts,
+    triggered rules with their evidence, open recommendations; every value with its source."""
+    from assistant.console import err
+    from assistant.profile.memo import MemoError
+    from assistant.profile.rules import RulesError
+    from assistant.profile.service import ProfileError
+    from index.store import StoreError
+
+    try:
+        written = core().memo(submission, out, rules)
+    except (MemoError, RulesError, ProfileError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    err.print("wrote " + ", ".join(str(path) for path in written), highlight=False, markup=False)
+
+
+audit_app = typer.Typer(help="The audit trail: every answer given, to whom, from which sources and model.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback(invoke_without_command=True)
+def audit(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's answers.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="From this UTC date or time (2026-03-01, 2026-03-01T14:00) or span back (7d, 12h).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="The latest N records only.", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per record, everything in it.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per record.")] = False,
+) -> None:
+    """List the audit trail, oldest first: time, user, shell, question, outcome, sources, model.
+    `assistant audit show ID` shows one record with the exact messages the model saw."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.audit import AuditError, csv_text
+    from assistant.console import print_audit_table, print_json
+
+    if as_json and as_csv:
+        raise fail("give --json or --csv, not both")
+    try:
+        events = core().audit_events(user=user, since=since, limit=limit)
+    except AuditError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        for event in events:
+            print_json(event.to_dict())
+    elif as_csv:
+        typer.echo(csv_text(events), nl=False)
+    else:
+        print_audit_table(events)
+
+
+@audit_app.command("show")
+def audit_show(
+    event_id: Annotated[int, typer.Argument(help="The record's id (first column of `assistant audit`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The whole record as JSON.")] = False,
+) -> None:
+    """One record in full: who asked what, the exact messages and settings the model was sent (a replay of what
+    it saw), the passages retrieved, the answer and which citations verified."""
+    from assistant.console import print_audit_event, print_json
+
+    event = core().audit_log.get(event_id)
+    if event is None:
+        raise fail(f"no audit record {event_id}")
+    if as_json:
+        print_json(event.to_dict())
+    else:
+        print_audit_event(event)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the trail is whole: SQLite's integrity check, and every record's hash chained to the one before."""
+    from assistant.console import out
+
+    log = core().audit_log
+    problems = log.verify()
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(EXIT_FATAL)
+    out.print(f"{log.count()} records, chain intact: {log.path}", highlight=False)
 
 
 tune_app = typer.Typer(help="Domain tuning: build a grounded dataset, QLoRA-tune an adapter.")

@@ -401,6 +401,12 @@ def print_answer_details(answer: Any) -> None:
               f"{usage.tokens_per_second:.1f} tokens/s[/dim]", highlight=False)
 
 
+def warn_audit(answer: Any) -> None:
+    """The warning line when an answer's audit record could not be written (the answer still stands)."""
+    if answer is not None and getattr(answer, "audit_error", ""):
+        err.print(f"[bold red]warning[/bold red]: {escape(answer.audit_error)}", highlight=False)
+
+
 def chat_loop(conversation: Any, k: int | None = None, max_tokens: int | None = None,
               scope: str | None = None) -> None:
     """Read questions from stdin until EOF or /exit; `/reset` forgets the conversation."""
@@ -428,8 +434,69 @@ def chat_loop(conversation: Any, k: int | None = None, max_tokens: int | None = 
             err.print("[dim](interrupted; this question is not kept)[/dim]")
             continue
         print_answer_details(answer)
+        warn_audit(answer)
         if answer.dropped_turns:
             err.print(f"[dim]({answer.dropped_turns} earlier messages left out to fit the context window)[/dim]")
+
+
+# ---- audit trail --------------------------------------------------------------------------------
+
+
+def print_audit_table(events: Sequence[Any]) -> None:
+    """The audit records as a table (oldest first)."""
+    if not events:
+        err.print("no audit records", highlight=False)
+        return
+    table = Table(title=f"{len(events)} audit records")
+    for name in ("id", "time (UTC)", "user", "shell", "question", "outcome", "sources", "model"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("id", "time (UTC)", "shell", "outcome"),
+                         ratio=3 if name == "question" else None)
+    for event in events:
+        given = sum(1 for s in event.sources if not s.get("flagged"))
+        flagged = len(event.sources) - given
+        sources = f"{given}" + (f" (+{flagged} flagged)" if flagged else "")
+        table.add_row(str(event.id), event.time[:19].replace("T", " "), escape(event.user), event.shell,
+                      escape(event.question), event.outcome, sources, escape(event.model))
+    out.print(table)
+
+
+def print_audit_event(event: Any) -> None:
+    """One audit record in full; the messages exactly as the model was sent them."""
+    out.print(f"[bold]Audit record {event.id}[/bold]  {event.time}", highlight=False)
+    out.print(f"user {escape(event.user)} · shell {event.shell} · scope {escape(event.scope or 'all submissions')}",
+              highlight=False)
+    engine = event.engine + (f" at {event.engine_url}" if event.engine_url else "")
+    out.print(f"model {escape(event.model)}" + (f" + adapter {escape(event.adapter)}" if event.adapter else "")
+              + f" · engine {escape(engine)}", highlight=False)
+    out.print(f"\n[bold]Question[/bold]\n{escape(event.question)}", highlight=False)
+    out.print("\n[bold]Sources retrieved[/bold]", highlight=False)
+    for source in event.sources:
+        mark = f"[red]flagged, not given to the model: {escape(source.get('reason', ''))}[/red]" \
+            if source.get("flagged") else f"[{source['number']}]"
+        out.print(f"  {mark} {escape(source.get('submission') or '')} / {escape(display_path(source['file']))}, "
+                  f"{escape(source['location'])} (chunk {source['chunk_id']})", highlight=False)
+    if not event.messages:
+        out.print("\n[bold]Messages the model saw[/bold]\n  (none: the model was not called)", highlight=False)
+    else:
+        settings = ", ".join(f"{key} {value}" for key, value in event.generation.items() if key != "json_schema")
+        schema = " and the answer schema below" if event.generation.get("json_schema") else ""
+        out.print(f"\n[bold]Messages the model saw[/bold] ({settings}{schema})", highlight=False)
+        for message in event.messages:
+            out.print(f"--- {message['role']} ---", highlight=False)
+            out.print(escape(message["content"]), highlight=False)
+        if event.generation.get("json_schema"):
+            out.print("--- answer schema ---", highlight=False)
+            out.print(escape(json.dumps(event.generation["json_schema"], ensure_ascii=False)), highlight=False)
+        out.print("--- model output ---", highlight=False)
+        out.print(escape(event.raw), highlight=False)
+    out.print(f"\n[bold]Answer[/bold] ({event.outcome}" + (f": {escape(event.reason)}" if event.reason else "")
+              + ")", highlight=False)
+    out.print(escape(event.answer), highlight=False)
+    for citation in event.citations:
+        mark = "[green]verified[/green]" if citation.get("verified") else \
+            f"[yellow]not verified[/yellow] {escape(citation.get('reason') or '')}"
+        out.print(f"  [{citation['number']}] {escape(display_path(citation['source']))}, "
+                  f"{escape(citation['location'])}: {mark}", highlight=False)
 
 
 def print_command(command: Sequence[str]) -> None:

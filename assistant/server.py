@@ -3,6 +3,10 @@
 Serves what the HTTP engine and SGLang clients use: `POST /v1/chat/completions` (streamed as
 server-sent events ending in `data: [DONE]`, or whole), `GET /v1/models`, `GET /health` and
 `GET /health_generate`. Usage carries `prompt_tokens_details.cached_tokens` as SGLang reports it.
+What sglang-router asks of a worker is here too (`assistant.router_launcher`): `/server_info` and
+`/model_info` (and their older names `/get_server_info`, `/get_model_info`) name the model, its folder and
+tokenizer; every response carries `X-Worker-Id`, and `/server_info` counts the completions this worker
+served and their prompt and cached tokens, so a test can see which worker a router chose.
 Structured output as OpenAI and SGLang take it: `response_format` of type `text`, `json_object` or
 `json_schema` (`{"name": ..., "schema": {...}, "strict": ...}`), or SGLang's top-level `regex`.
 Bad requests (an invalid schema or regex among them) get OpenAI-style JSON errors with status 400.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import socket
 import threading
 import time
@@ -124,6 +129,39 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     }
 
 
+class WorkerCounters:
+    """Completions served and their prompt and cached tokens, since start (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.completions = 0
+        self.prompt_tokens = 0
+        self.cached_tokens = 0
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self.completions += 1
+            self.prompt_tokens += usage.prompt_tokens
+            self.cached_tokens += usage.cached_tokens
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"completions": self.completions, "prompt_tokens": self.prompt_tokens,
+                    "cached_tokens": self.cached_tokens}
+
+
+def _model_config(folder: Any) -> dict[str, Any]:
+    """The model folder's config.json ({} when there is none)."""
+    if not folder:
+        return {}
+    try:
+        with open(os.path.join(str(folder), "config.json")) as handle:
+            config = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def error_json(
     message: str, status: int, kind: str = "invalid_request_error", param: str | None = None
 ) -> JSONResponse:
@@ -139,11 +177,21 @@ def create_app(
     api_key: str | None = None,
     default_max_tokens: int = 256,
     default_temperature: float = 0.0,
+    worker_id: str | None = None,
 ) -> FastAPI:
     """The FastAPI application serving `engine`; with `api_key`, every request but `/health` (left open for
-    probes, as SGLang does) needs `Authorization: Bearer KEY`, compared in constant time. The one key check."""
+    probes, as SGLang does) needs `Authorization: Bearer KEY`, compared in constant time. The one key check.
+    `worker_id` names this server in `X-Worker-Id` and `/server_info` (default: host name and process id)."""
     app = FastAPI(title="Underwriter Assistant model server", docs_url=None, redoc_url=None)
     created = int(time.time())
+    worker = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+    counters = WorkerCounters()
+
+    @app.middleware("http")
+    async def _name_worker(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        response = await call_next(request)
+        response.headers["X-Worker-Id"] = worker
+        return response
 
     if api_key:
         expected = f"Bearer {api_key}".encode()
@@ -187,6 +235,25 @@ def create_app(
         except EngineError as exc:
             return error_json(str(exc), 503, "server_error")
         return {"status": "ok"}
+
+    def folder() -> str:
+        return str(getattr(engine, "folder", "") or engine.model_id())
+
+    @app.get("/server_info")
+    @app.get("/get_server_info")
+    def server_info() -> dict[str, Any]:
+        """As SGLang's, the fields sglang-router reads, and this worker's counters."""
+        return {"model_path": folder(), "tokenizer_path": folder(), "served_model_name": engine.model_id(),
+                "context_length": engine.context_window, "max_total_num_tokens": engine.context_window,
+                "dp_size": 1, "max_running_requests": 1, "version": "underwriter-assistant",
+                "worker_id": worker, **counters.snapshot()}
+
+    @app.get("/model_info")
+    @app.get("/get_model_info")
+    def model_info() -> dict[str, Any]:
+        config = _model_config(getattr(engine, "folder", None))
+        return {"model_path": folder(), "tokenizer_path": folder(), "is_generation": True,
+                "model_type": config.get("model_type"), "architectures": config.get("architectures")}
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
@@ -239,7 +306,7 @@ def create_app(
         model = engine.model_id()
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            events = _sse_events(engine, request, completion_id, model, include_usage)
+            events = _sse_events(engine, request, completion_id, model, include_usage, counters.add)
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         parts: list[str] = []
         usage = Usage()
@@ -252,6 +319,7 @@ def create_app(
                     finish = event.finish_reason or finish
         except EngineError as exc:
             return error_json(str(exc), 500, "server_error")
+        counters.add(usage)
         return JSONResponse(
             {
                 "id": completion_id,
@@ -274,7 +342,8 @@ def create_app(
 
 
 def _sse_events(
-    engine: Engine, request: GenerationRequest, completion_id: str, model: str, include_usage: bool
+    engine: Engine, request: GenerationRequest, completion_id: str, model: str, include_usage: bool,
+    on_usage: Callable[[Usage], None] = lambda usage: None,
 ) -> Iterator[str]:
     """The chunks of one streamed completion, as server-sent events."""
     created = int(time.time())
@@ -301,6 +370,7 @@ def _sse_events(
             if event.text:
                 yield chunk({"content": event.text})
             if event.usage is not None:
+                on_usage(event.usage)
                 yield chunk({}, event.finish_reason or "stop")
                 if include_usage:
                     yield chunk(None, usage=usage_json(event.usage))

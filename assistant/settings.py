@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     connect_timeout: float = 5.0
     read_timeout: float = 300.0
 
+    # The carrier's rules (TOML, see assistant/profile/rules.py) `assistant check` and `memo` apply; unset,
+    # <workspace>/rules.toml (sample_docs/guidelines/rules.toml is the sample guideline's).
+    rules_path: Path | None = None
+    # Audit trail: one append-only record per answer given (`assistant.audit`), in its own SQLite file.
+    audit_enabled: bool = True
+    audit_db: Path | None = None  # default <workspace>/audit.sqlite
+
     # Application API and UI (assistant/api)
     # Folders the UI's "ingest a folder" field and the API's folder ingest may read (each with its subfolders).
     # Empty (the default): only <workspace>/uploads, where uploads land. As JSON in ASSISTANT_INGEST_ROOTS.
@@ -94,6 +101,10 @@ class Settings(BaseSettings):
         return self.workspace / "ingest.lock"
 
     @property
+    def audit_path(self) -> Path:
+        return self.audit_db or self.workspace / "audit.sqlite"
+
+    @property
     def models_dir(self) -> Path:
         return self.model_cache or self.workspace / "models"
 
@@ -104,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def summaries_dir(self) -> Path:
         return self.workspace / "summaries"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.workspace / "profiles"
 
     @property
     def logs_dir(self) -> Path:

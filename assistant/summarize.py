@@ -44,7 +44,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +57,7 @@ from assistant.engines.base import Engine, EngineError, GenerationRequest, gener
 from assistant.prompts import location_of, neutralize
 from assistant.summary_template import FieldSpec, SummaryTemplate
 from assistant.verification import fact_disagreements, facts
+from index.atomic import write_atomic
 from index.planted import describe, is_flagged
 from index.types import Chunk
 
@@ -576,18 +576,7 @@ class SummaryStore:
             return None  # missing or unreadable: summarize again
 
     def save(self, key: str, summary: DocumentSummary) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps(summary.to_dict(), ensure_ascii=False, indent=1)
-        handle, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path(key))
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path(key), json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
 
 
 # ---- the summarizer -----------------------------------------------------------------------------

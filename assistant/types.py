@@ -116,6 +116,12 @@ class Answer:
     scope: str | None = None  # the submission the answer is limited to
     raw: str = ""  # the model's output as generated (JSON under the answer schema)
     flagged: list[FlaggedSource] = field(default_factory=list)  # retrieved but kept out of the evidence
+    # What the model was sent (empty when it was not called): the messages, and max_tokens, temperature and the
+    # JSON schema it was held to, so the audit trail can show, and replay, exactly what the model saw.
+    prompt: list[dict[str, str]] = field(default_factory=list)
+    generation: dict[str, Any] = field(default_factory=dict)
+    audit_id: int | None = None  # its record in the audit trail (`assistant.audit`), once written
+    audit_error: str = ""  # why the audit record could not be written (the answer is still given)
 
     @property
     def notes(self) -> list[str]:
@@ -159,4 +165,6 @@ class Answer:
             "history_turns": self.history_turns,
             "dropped_turns": self.dropped_turns,
             "finish_reason": self.finish_reason,
+            "audit_id": self.audit_id,
+            "audit_error": self.audit_error,
         }

@@ -5,7 +5,8 @@ and an editor) starts on a free 127.0.0.1 port in this process, over the bundled
 Then, at once: `--asks` ask requests (one thread each, streamed as the CLI reads them), an editor's folder
 ingest of two more submissions, and `--searchers` threads searching without pause until the asks and the
 ingest are done. Every ask must end in an answer, or in a 429 / 503 carrying Retry-After; every search must
-succeed; the server must still answer at the end. Printed: asks served / rejected / failed, latency p50 / p95
+succeed; the server must still answer at the end; the audit trail must hold exactly one record per answered
+ask. Printed: asks served / rejected / failed, latency p50 / p95
 (served and rejected), searches and their failures and latency, the ingest's report, wall time.
 
     python benchmarks/load_test.py [--asks 50] [--max-queue 8] [--max-tokens 16] [--searchers 2]
@@ -157,6 +158,7 @@ def main() -> int:
         time.sleep(0.5)
     ingest = ingest_state()
     alive = httpx.get(f"{url}/api/health", timeout=10).status_code == 200
+    audit_records = len(core.audit_events(user="reader"))
     stats = queue.stats()
     stop()
 
@@ -178,7 +180,8 @@ def main() -> int:
                    "error": ingest.get("error"), "seconds": round((ingest.get("finished_at") or 0)
                                                                  - (ingest.get("started_at") or 0), 1)},
         "ingest_job_started": job.get("status"),
-        "queue": stats, "server_alive_after": alive, "wall_s": round(time.monotonic() - started, 1),
+        "audit_records": audit_records, "queue": stats, "server_alive_after": alive,
+        "wall_s": round(time.monotonic() - started, 1),
     }
     for key, value in result.items():
         print(f"{key}: {value}")
@@ -189,7 +192,8 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     shutil.rmtree(base, ignore_errors=True)
-    ok = not by["failed"] and not result["searches_failed"] and alive and ingest.get("status") == "done"
+    ok = (not by["failed"] and not result["searches_failed"] and alive and ingest.get("status") == "done"
+          and audit_records == len(by["served"]))  # exactly one audit record per answered request
     print("OK" if ok else "PROBLEMS", flush=True)
     return 0 if ok else 1
 

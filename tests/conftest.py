@@ -147,3 +147,33 @@ def cli(monkeypatch, sample_assistant):
         return runner.invoke(cli_module.app, list(args), input=input)
 
     return invoke
+
+
+# ---- submission profiles ------------------------------------------------------------------------------
+
+LAKEVIEW = Path(__file__).resolve().parent.parent / "benchmarks" / "fixtures" / "submissions" / "lakeview-cold-storage"
+
+
+@pytest.fixture(scope="session")
+def profile_workspace(tmp_path_factory, embedder, model_cache):
+    """sample_docs/ and the lakeview-cold-storage submission (other column names, a prose survey, an e-mail)
+    ingested once per session; returns the settings."""
+    from assistant.app import Assistant
+    from assistant.settings import load_settings
+
+    settings = load_settings(workspace=tmp_path_factory.mktemp("profile-workspace"), model_cache=model_cache)
+    core = Assistant(settings)
+    core.__dict__["embedder"] = embedder
+    report = core.ingest([SAMPLE_DOCS, LAKEVIEW])
+    assert not report.failed, report.summary()
+    return settings
+
+
+@pytest.fixture
+def profile_core(profile_workspace, embedder):
+    """An application core over the profile workspace (no engine: profiles are read from tables and text)."""
+    from assistant.app import Assistant
+
+    core = Assistant(profile_workspace)
+    core.__dict__["embedder"] = embedder
+    return core

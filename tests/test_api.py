@@ -61,7 +61,8 @@ def auth(key: str) -> dict[str, str]:
 
 
 def without_timings(answer: dict) -> dict:
-    return {key: value for key, value in answer.items() if key != "usage"}
+    """An answer's JSON less what differs between two runs of the same answer: timings, its audit record."""
+    return {key: value for key, value in answer.items() if key not in ("usage", "audit_id")}
 
 
 def sse(text: str) -> list[tuple[str, dict]]:
@@ -133,6 +134,8 @@ def test_ask_streams_drafts_then_the_answer_json_of_ask_json(team) -> None:
     assert events[-1][0] == "answer" and all(kind == "draft" for kind, _ in events[:-1])
     streamed = events[-1][1]
     assert streamed["kind"] in ("answer", "quote") and streamed["sources"]
+    record = team.core.audit_log.get(streamed["audit_id"])  # the audit trail names the key's user
+    assert (record.user, record.shell, record.question) == ("reader-user", "api", QUESTION)
     local = team.core.answer(QUESTION).to_dict()  # the very function `ask --json` prints
     assert without_timings(streamed) == without_timings(local)
     assert len(events) > 2  # the model was asked: its draft streamed in pieces before the answer
@@ -251,6 +254,9 @@ def test_a_full_queue_answers_429_with_retry_after_and_searches_never_fail_durin
             answers = list(pool.map(ask, range(8)))
         codes = sorted(response.status_code for response in answers)
         assert 200 in codes and 429 in codes and set(codes) <= {200, 429}, codes
+        events = core.audit_events()
+        assert len(events) == codes.count(200)  # one audit record per answered request, none for a rejected one
+        assert {(event.user, event.shell) for event in events} == {("local", "api")}
         assert codes.count(200) >= 3  # one answering and two waiting always get their turn
         for response in answers:
             if response.status_code == 429:

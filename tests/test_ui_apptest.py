@@ -303,6 +303,42 @@ def test_status_shows_engine_prefix_cache_and_index(ui) -> None:
     assert "Embedded" in texts(app)
 
 
+# ---- submission profile ---------------------------------------------------------------------------
+
+
+def test_submission_page_shows_the_profile_conflicts_triggers_and_sources(ui, tmp_path) -> None:
+    from tests.conftest import LAKEVIEW
+
+    docs = tmp_path / "docs"
+    shutil.copytree(LAKEVIEW, docs / "lakeview-cold-storage")
+    ingest(ui, docs)
+    app = ui("submission")
+    assert app.selectbox[0].value == "lakeview-cold-storage"
+    locations = app.dataframe[0].value
+    row = locations[locations["Field"] == "TIV"].iloc[0]
+    assert list(row.to_numpy())[1:] == ["$48,550,000", "$13,450,000", "$2,490,000"]
+    sprinklered = locations[locations["Field"] == "Sprinklered"].iloc[0]
+    assert sprinklered.iloc[3] == "no"  # the annex, as the survey says (the SOV says yes: a conflict)
+    from ui.core import md_text
+
+    shown = texts(app)
+    assert md_text("Lakeview Cold Storage Co") in shown
+    assert md_text("Area (sq ft) at location 2: 48,500") in shown and "52,000" in shown
+    assert md_text("its rows add up to $64,490,000") in shown
+    assert "no rules file" in shown  # no guideline beside these documents, none in the workspace
+    labels = [e.label for e in app.expander]
+    assert any(label.startswith("TIV = $48,550,000: schedule_of_locations.xlsx, sheet Schedule, row 5")
+               for label in labels)
+    # With the carrier's rules in the workspace, the triggers show with their evidence and sources.
+    shutil.copy(SAMPLE_DOCS / "guidelines" / "rules.toml", ui.workspace.assistant.settings.workspace / "rules.toml")
+    app.run()
+    assert not app.exception, app.exception
+    shown = texts(app)
+    assert md_text("§ 5.3") in shown and md_text("claim IRM-2023-0206") in shown and md_text("§ 3.4") in shown
+    downloads = sorted(b.proto.label for b in app.get("download_button"))
+    assert downloads == ["Profile (CSV)", "Profile (JSON)", "Profile (Markdown)"]
+
+
 # ---- summaries ----------------------------------------------------------------------------------
 
 TINY_SUBMISSION = """ACME COLD STORAGE - UNDERWRITER NOTES

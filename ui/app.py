@@ -23,8 +23,10 @@ if not core.may("reader"):  # bound beyond this computer and not signed in: a ke
 navigation = st.navigation([
     st.Page(PAGES / "chat.py", title="Chat", icon=":material/forum:", default=True),
     st.Page(PAGES / "library.py", title="Library", icon=":material/folder_open:"),
+    st.Page(PAGES / "submission.py", title="Submission", icon=":material/assignment:"),
     st.Page(PAGES / "summaries.py", title="Summaries", icon=":material/table_view:"),
     st.Page(PAGES / "tuning.py", title="Tuning", icon=":material/tune:"),
+    st.Page(PAGES / "audit.py", title="Audit", icon=":material/history:"),
     st.Page(PAGES / "status.py", title="Status", icon=":material/monitor_heart:"),
 ])
 

@@ -62,6 +62,17 @@ def get_assistant() -> Assistant:
     return workspace().assistant
 
 
+USER_KEY = "user"  # the session's signed-in user, when the UI asks for one
+
+
+def session_user() -> str:
+    """Who the audit trail records this session's answers as: the signed-in user, else "ui:" + the OS user."""
+    from assistant.audit import os_user
+
+    user = st.session_state.get(USER_KEY)
+    return (getattr(user, "name", None) or str(user)) if user else f"ui:{os_user()}"
+
+
 # ---- who is using it -----------------------------------------------------------------------------
 
 LOCAL_USER_NAME = "local"
@@ -81,7 +92,7 @@ def signed_in() -> Any:
 
     if is_loopback(listening_on()):
         return User(LOCAL_USER_NAME, "admin")
-    return st.session_state.get("user")
+    return st.session_state.get(USER_KEY)
 
 
 def may(role: str) -> bool:
@@ -107,7 +118,7 @@ def sign_in_form() -> None:
             if user is None:
                 st.error("That key is not valid.")
             else:
-                st.session_state["user"] = user
+                st.session_state[USER_KEY] = user
                 st.rerun()
 
 
@@ -554,3 +565,22 @@ def short_paths(paths: Sequence[str], workspace_dir: Path) -> dict[str, str]:
         else:
             labels[path] = display_path(path, workspace_dir)
     return labels
+
+
+def show_in_context(assistant: Assistant, chunk_id: int | None, quote: str, source: str, workspace_dir: Path) -> None:
+    """The cited passage in its document: its neighbours greyed, the quote highlighted (inside an expander)."""
+    import streamlit as st
+
+    from assistant.prompts import location_of
+
+    st.caption(md_text(display_path(source, workspace_dir)))
+    if chunk_id is None:
+        return
+    for chunk in assistant.passage(chunk_id):
+        text = " ".join(chunk.text.split())
+        where = md_text(location_of(chunk))
+        if chunk.id == chunk_id:
+            st.markdown(f"**{where}**  \n" + md_highlight(text, " ".join(quote.split())))
+        else:
+            st.markdown(f":gray[{where}: {md_text(text)}]")
+

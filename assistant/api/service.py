@@ -27,7 +27,6 @@ not reached in time a 503, both with Retry-After.
 
 from __future__ import annotations
 
-import inspect
 import json
 import threading
 import time
@@ -281,7 +280,6 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
     queue = queue or EngineQueue(settings.api_engine_slots, settings.api_max_queue, settings.api_queue_timeout)
     jobs = IngestJobs(core)
     errors = tuple(_answer_errors())
-    passes_user = "user" in inspect.signature(core.ask_stream).parameters  # the audit trail's user, when there
 
     api = FastAPI(title="Underwriter Assistant API", version="1",
                   description="Search, ask, ingest and the submissions of one workspace. Authenticate with "
@@ -293,7 +291,8 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
     reader, editor, admin = allow("reader"), allow("editor"), allow("admin")
 
     def who(user: User) -> dict[str, Any]:
-        return {"user": user.name} if passes_user else {}
+        """Whom the audit trail records the answer as given to (the key's user; `local` while there are none)."""
+        return {"user": user.name, "shell": "api"}
 
     def failure(exc: Exception) -> HTTPException:
         return HTTPException(_status_of(exc) or 500, str(exc))

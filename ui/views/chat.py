@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from assistant.prompts import location_of
 from ui import core
 
 ws = core.workspace()
@@ -17,11 +16,12 @@ settings = assistant.settings
 key = f"chat:{settings.workspace}"
 engine_name = core.engine_line(assistant)
 if key not in st.session_state:
-    st.session_state[key] = {"conversation": assistant.conversation(), "answers": [], "engine": engine_name}
+    st.session_state[key] = {"conversation": assistant.conversation(user=core.session_user(), shell="ui"),
+                             "answers": [], "engine": engine_name}
 chat = st.session_state[key]
 if chat["engine"] != engine_name:  # the adapter was changed on the Tuning page: same chat, new model
     history = list(chat["conversation"].history)
-    chat["conversation"] = assistant.conversation()
+    chat["conversation"] = assistant.conversation(user=core.session_user(), shell="ui")
     chat["conversation"].history.extend(history)
     chat["engine"] = engine_name
 answers: list[Any] = chat["answers"]
@@ -71,17 +71,12 @@ def source_card(citation: Any, kind: str) -> None:
         quote = " ".join(citation.quote.split())
         st.markdown("> " + core.md_text(quote[:400] + ("…" if len(quote) > 400 else "")))
         with st.expander("Open in context"):
-            st.caption(core.md_text(core.display_path(citation.source, settings.workspace)))
-            for chunk in assistant.passage(citation.chunk_id):
-                text = " ".join(chunk.text.split())
-                where = core.md_text(location_of(chunk))
-                if chunk.id == citation.chunk_id:
-                    st.markdown(f"**{where}**  \n" + core.md_highlight(text, quote))
-                else:
-                    st.markdown(f":gray[{where}: {core.md_text(text)}]")
+            core.show_in_context(assistant, citation.chunk_id, quote, citation.source, settings.workspace)
 
 
 def show_answer(answer: Any) -> None:
+    if answer.audit_error:
+        st.error(core.md_text(answer.audit_error), icon=":material/history_toggle_off:")
     for note in answer.notes:  # the submission tried to instruct the reader: say so above all else
         st.warning(core.md_text(note), icon=":material/report:")
     if answer.kind == "declined":

@@ -1,0 +1,518 @@
+"""Building a submission's profile from its stored documents: tables first, prose for what tables leave out.
+
+1. Each document gets a role (statement of values, loss run, inspection, broker, notes, guideline, other)
+   from what its tables are and what its name and title say. Guidelines are not part of a submission.
+2. Tables (`tables.read_tables`): location rows, claims, policy terms, recommendations, label/value rows.
+3. Locations: from the statement of values' rows (building numbers kept when a location has several),
+   else from other location tables, else from the location headers of the prose, else one location.
+   Each gets aliases: its number, its street address and the names documents give it.
+4. Prose (`prose.read_text`) fills and cross-checks the per-location fields.
+5. Per field, the value shown comes from the most authoritative role for it (the statement of values for
+   values, areas and construction; the inspection for protection), a table before prose; the other readings
+   are kept, and `conflicts` compares them.
+6. Claims are deduplicated by claim number (or date and amount) across documents; loss figures derived
+   per line of business; recommendations merged by number with the latest stated status.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import PurePath
+
+from assistant.profile import columns
+from assistant.profile.conflicts import find_conflicts
+from assistant.profile.losses import summarize_losses
+from assistant.profile.model import (
+    LOCATION_FIELDS,
+    TOTAL_FIELDS,
+    VALUE_FIELDS,
+    Claim,
+    FieldValue,
+    LocationProfile,
+    Profile,
+    Recommendation,
+    Source,
+    Sourced,
+)
+from assistant.profile.prose import Aliases, Finding, location_header, location_name, read_text, visible_units
+from assistant.profile.tables import LocationRow, TableReading, read_tables
+from assistant.prompts import location_of
+from index.types import Chunk
+
+SITE_WIDE_BASIS = "stated for the whole site"
+ROLE_ORDER = ("sov", "loss_run", "inspection", "broker", "other", "notes")
+# Which role's reading a field shows first (then the rest in ROLE_ORDER).
+PROTECTION_FIELDS = frozenset(("sprinklered", "sprinkler_coverage_pct", "sprinkler_type", "sprinkler_design", "alarm",
+                               "hydrant_distance_ft", "fire_station_distance_mi", "ppc", "exposures"))
+_PROTECTION_ORDER = ("inspection", "sov", "broker", "other", "loss_run", "notes")
+_VALUES_ORDER = ("sov", "inspection", "broker", "other", "loss_run", "notes")
+
+
+def role_of(path: str, title: str, kind: str, reading: TableReading, first_text: str) -> str:
+    """What a document is in a submission, from its tables, then its file name, title and opening text."""
+    words = f"{PurePath(path).stem} {title} {first_text[:400]}".lower().replace("_", " ").replace("-", " ")
+    guideline = re.search(r"\bguidelines?\b|\bunderwriting (?:guide|manual)\b|\bappetite\b", words)
+    if guideline and "sov" not in reading.kinds:
+        return "guideline"
+    if "sov" in reading.kinds or (re.search(r"\bstatement of values\b|\bsov\b|\bschedule of (?:values|locations)\b",
+                                           words) and reading.locations):
+        return "sov"
+    if reading.kinds & {"loss_run", "experience"} or (
+            re.search(r"\bloss (?:runs?|history)\b", words) and reading.claims):
+        return "loss_run"
+    if re.search(r"\bnotes?\b|\bfile notes\b|\bdiary\b|\bunderwriter'?s? (?:notes|memo)\b", PurePath(path).stem.lower()
+                 .replace("_", " ")):
+        return "notes"
+    if re.search(r"\binspection\b|\bsurvey\b|\brisk control\b|\bloss control\b|\bengineering\b|\brisk engineering\b|"
+                 r"\bloss prevention\b|\bfire protection report\b", words):
+        return "inspection"
+    if kind in ("eml", "msg") or re.search(r"\bbroker\b|\bcover letter\b|\bletter\b|\bsubmission\b|\be-?mail\b", words):
+        return "broker"
+    return "other"
+
+
+def _sourced(finding: Finding, role: str) -> Sourced:
+    chunk = finding.chunk
+    basis = SITE_WIDE_BASIS if finding.site_wide else ""
+    return Sourced(value=finding.value, method="text", basis=basis, source=Source(
+        file=chunk.source, location=location_of(chunk), quote=finding.quote, chunk_id=chunk.id, page=chunk.page,
+        role=role))
+
+
+def _order_for(key: str) -> tuple[str, ...]:
+    return _PROTECTION_ORDER if key in PROTECTION_FIELDS else _VALUES_ORDER
+
+
+def _rank(key: str, reading: Sourced, position: int) -> tuple[int, int, int, int]:
+    role = reading.source.role if reading.source else "other"
+    order = _order_for(key)
+    return (order.index(role) if role in order else len(order), 1 if reading.basis == SITE_WIDE_BASIS else 0,
+            0 if reading.method == "table" else 1, position)
+
+
+class _Locations:
+    """The submission's locations as they are found, with every reading of every field."""
+
+    def __init__(self) -> None:
+        self.readings: dict[str, dict[str, list[Sourced]]] = {}
+        self.names: dict[str, str] = {}
+        self.order: list[str] = []
+
+    def ensure(self, number: str) -> None:
+        if number not in self.readings:
+            self.readings[number] = {}
+            self.order.append(number)
+
+    def add(self, number: str, key: str, value: Sourced) -> None:
+        self.ensure(number)
+        self.readings[number].setdefault(key, []).append(value)
+
+    def profiles(self) -> list[LocationProfile]:
+        found = []
+        for number in sorted(self.order, key=_location_sort):
+            fields: dict[str, FieldValue] = {}
+            for key in LOCATION_FIELDS:
+                readings = self.readings[number].get(key, [])
+                if not readings:
+                    continue
+                ranked = [item for _, item in sorted(((_rank(key, r, i), r) for i, r in enumerate(readings)),
+                                                     key=lambda pair: pair[0])]
+                fields[key] = FieldValue(value=ranked[0], readings=ranked)
+            found.append(LocationProfile(number=number, name=self.names.get(number, ""), fields=fields))
+        return found
+
+
+def _location_sort(number: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", number)) or (10**6,)
+
+
+def _row_number(row: LocationRow, multi_building: set[str]) -> str:
+    if row.location in multi_building and row.building:
+        return f"{row.location}-{row.building}"
+    return row.location
+
+
+def _label_value(readings: Sequence[TableReading], pattern: str) -> tuple[str, Source] | None:
+    for reading in readings:
+        for label, value, source in reading.labels:
+            if re.fullmatch(pattern, columns.normalize_header(label)) and not columns.is_empty(value):
+                return value, source
+    return None
+
+
+_EFFECTIVE = re.compile(
+    r"\b(?:proposed\s+)?(?:effective|eff\.?)(?:\s+date)?\s*(?::|is|of|on)?\s*(?:date\s*:?\s*)?(?P<d>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})|\bterm\s*:?\s*(?P<t>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\d{1,2}/\d{1,2}/\d{2,4})\s+(?:to|-|through)\b|\b(?:renewal|inception)\s+(?:date\s+)?(?:of|is|on)\s+"
+    r"(?P<r>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})", re.IGNORECASE)
+_EXPIRING = re.compile(r"\b(?:expiring|annual|current|incumbent'?s?)\s+(?:annual\s+)?premiums?\s*(?::|of|is|was|at)?\s*"
+                       r"(?:property\s+)?\$\s?([\d,]+(?:\.\d\d)?)|\bat\s+an\s+annual\s+premium\s+of\s+\$\s?([\d,]+)",
+                       re.IGNORECASE)
+_REC_ID = r"(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})"
+# 'HEG-24-1: Add an explosion isolation valve ...'; 'BPC-25-01, urgent: have the PSM audit done ...'
+_REC_LINE = re.compile(rf"^\s*{_REC_ID}\s*(?:,\s*(?P<priority>[a-z]+)\s*)?[:.)-]\s+(?P<text>.{{10,}}?)(?P<after>)$")
+# 'BPC-22-03 (add snow-load monitoring or strengthen the dock roof) is closed out'
+_REC_MENTION = re.compile(r"\b(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3})\s*\((?P<text>[^)]{10,160})\)(?P<after>.*)$")
+_VALUED = re.compile(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at)?\s*:?\s*"
+                     r"(\S+(?:\s+\d{1,2},?\s+\d{4})?)", re.IGNORECASE)
+_INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant)\s*:\s*([A-Z][\w&,.' -]{2,80}?)"
+                      r"(?=\.\s|\s{2,}|\s+(?:policy|prepared|broker|dba)\b|[;(]|$)", re.IGNORECASE)
+_REC_STATUS = [  # the first that matches: "partially complete" is in progress, not complete
+    ("open", r"\bnot\s+(?:yet\s+)?(?:started|begun|done|complete)\b|\boutstanding\b|\bopen\b"),
+    ("declined", r"\bdeclined\b|\brejected\b|\bwill\s+not\b|\brefused\b"),
+    ("in progress", r"\b(?:in\s+progress|scheduled|underway|under\s+way|awarded|planned|pending|partial(?:ly)?|"
+                    r"ongoing|started)\b"),
+    ("complete", r"\b(?:complet(?:ed|e|ing)|done|finished|satisfied|closed|repaired|installed|implemented)\b"),
+]
+_CONDITIONAL = re.compile(r"\b(?:with|once|until|if|when|after|would|should|could|unless)\b", re.IGNORECASE)
+
+
+def _status_word(text: str) -> str:
+    for word, pattern in _REC_STATUS:
+        if re.search(pattern, text, re.IGNORECASE):
+            return word
+    return text.strip().lower()
+
+
+class ProfileBuilder:
+    """Builds one submission's profile from its documents' stored chunks (with their table rows)."""
+
+    def __init__(self, chunks_of: Callable[[str], list[Chunk]], titles: dict[str, tuple[str, str]]) -> None:
+        self.chunks_of = chunks_of  # path -> chunks (with rows), in order
+        self.titles = titles  # path -> (title, kind)
+
+    def build(self, name: str, folder: str, documents: Sequence[str]) -> Profile:
+        profile = Profile(submission=name, folder=folder, documents=list(documents))
+        chunks: dict[str, list[Chunk]] = {path: self.chunks_of(path) for path in documents}
+        readings: dict[str, TableReading] = {}
+        for path in documents:
+            title, kind = self.titles.get(path, ("", ""))
+            reading = read_tables(chunks[path], "", title)
+            first = " ".join(chunk.text for chunk in chunks[path][:2])
+            role = role_of(path, title, kind, reading, first)
+            profile.roles[path] = role
+            if role == "guideline":
+                continue
+            readings[path] = read_tables(chunks[path], role, title)
+        paths = [path for path in documents if profile.roles[path] != "guideline"]
+        profile.documents = paths
+        if not paths:
+            profile.notes.append("no documents of the submission (only guidelines)")
+            return profile
+
+        locations = _Locations()
+        aliases = Aliases()
+        self._aliases = aliases
+        self._table_locations(paths, readings, locations, aliases)
+        self._prose_names(paths, chunks, locations, aliases)
+        if not locations.order:
+            locations.ensure("1")
+            aliases.add_number("1")
+        single = locations.order[0] if len(locations.order) == 1 else None
+        for path in paths:
+            role = profile.roles[path]
+            if role == "notes":
+                continue  # the underwriter's own notes restate the documents; they are not a source about the risk
+            default = self._document_location(readings[path], aliases) or single
+            for finding in read_text(chunks[path], aliases, default, site_wide=self._site(locations)):
+                if finding.location in locations.readings:
+                    locations.add(finding.location, finding.key, _sourced(finding, role))
+            if default is not None:
+                for exposures in readings[path].exposures:
+                    locations.add(default, "exposures", exposures)
+        profile.locations = locations.profiles()
+        self._totals(profile, readings)
+        self._facts(profile, paths, chunks, readings)
+        self._claims(profile, paths, readings)
+        self._recommendations(profile, paths, chunks, readings)
+        profile.losses = summarize_losses(profile)
+        self._stated_ratios(profile, paths, readings)
+        profile.conflicts = find_conflicts(profile, readings, chunks)
+        self._notes(profile)
+        return profile
+
+    # ---- locations ------------------------------------------------------------------------------
+
+    def _table_locations(self, paths: Sequence[str], readings: dict[str, TableReading], locations: _Locations,
+                         aliases: Aliases) -> None:
+        rows = [(path, row) for path in paths for row in readings[path].locations]
+        buildings: dict[str, set[str]] = {}
+        for path, row in rows:
+            if readings[path].kinds & {"sov"}:
+                buildings.setdefault(row.location, set()).add(row.building or "1")
+        multi = {number for number, found in buildings.items() if len(found) > 1}
+        sov_rows = [(p, r) for p, r in rows if "sov" in readings[p].kinds]
+        for path, row in sov_rows + [(p, r) for p, r in rows if "sov" not in readings[p].kinds]:
+            number = _row_number(row, multi)
+            if sov_rows and number not in locations.readings and (path, row) not in sov_rows and \
+                    row.location not in {r.location for _, r in sov_rows}:
+                continue  # a location only a survey names, when the SOV lists the program: not added
+            locations.ensure(number)
+            aliases.add_number(number)
+            if row.name:
+                locations.names.setdefault(number, row.name)
+                aliases.add(number, row.name)
+            for key, value in row.values.items():
+                locations.add(number, key, value)
+                if key == "address":
+                    aliases.add_address(number, str(value.value))
+
+    def _prose_names(self, paths: Sequence[str], chunks: dict[str, list[Chunk]], locations: _Locations,
+                     aliases: Aliases) -> None:
+        """Names and addresses the documents give locations in running text: 'Location 2 - Warehouse, 4820 ...',
+        'Main building (Location 1, 310 Chestnut Hill Drive)', 'Locations 1: 4700 Industrial Parkway; 2: ...'."""
+        named = re.compile(r"([A-Z][\w&'-]*(?:\s+[\w&'-]+){0,5}?)\s*\((?:location|loc\.?)\s*#?\s*0*(\d{1,3})\b"
+                           r"(?:\s*,\s*(\d+[A-Za-z]?\s+[A-Z][\w.'-]*))?", re.IGNORECASE)
+        for path in paths:
+            seen_headings: set[str] = set()
+            for unit in visible_units(chunks[path]):
+                texts = [unit.text]
+                last = unit.heading.split(" > ")[-1] if unit.heading else ""
+                if last and last not in seen_headings:
+                    seen_headings.add(last)
+                    texts.insert(0, last)
+                for text in texts:
+                    self._names_in(text, named, locations, aliases)
+        self._building_aliases(locations, aliases)
+
+    def _names_in(self, text: str, named: re.Pattern[str], locations: _Locations, aliases: Aliases) -> None:
+        if True:
+            if True:
+                header = location_header(text)
+                if header is None:
+                    # A heading naming a known location by address: 'The County Road 9 annex - 17 County Road 9'
+                    parts = re.split(r"\s+[-–—]\s+", text, maxsplit=1)
+                    if len(parts) == 2 and len(text.split()) <= 14 and not text.rstrip().endswith("."):
+                        by_address = aliases.named(parts[1])
+                        if len(by_address) == 1:
+                            number = next(iter(by_address))
+                            name = re.sub(r"^(?:the|a|an)\s+", "", parts[0].strip(), flags=re.IGNORECASE)
+                            if name and not aliases.named(name):
+                                locations.names.setdefault(number, name)
+                                aliases.add(number, name)
+                                self._head_alias(number, name, locations, aliases)
+                if header is not None:
+                    number, rest = header
+                    if number in locations.readings or not locations.order or not self._has_sov(locations):
+                        locations.ensure(number)
+                        aliases.add_number(number)
+                        name = location_name(rest)
+                        if name and not re.search(r"\d", name):
+                            locations.names.setdefault(number, name)
+                            aliases.add(number, name)
+                        address = re.search(r"\b\d+[A-Za-z]?\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", rest)
+                        if address:
+                            aliases.add_address(number, address.group(0))
+                for match in named.finditer(text):
+                    number = match.group(2)
+                    if number in locations.readings:
+                        name = re.sub(r"^(?:the|a|an)\s+", "", match.group(1).strip(), flags=re.IGNORECASE)
+                        if name and len(name.split()) <= 5:
+                            locations.names.setdefault(number, name)
+                            aliases.add(number, name)
+                for number, address in re.findall(r"(?:^|;|\s)(\d{1,2}):\s*(\d+\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)",
+                                                  text):
+                    if number in locations.readings:
+                        aliases.add_address(number, address)
+
+    _GENERIC = frozenset(("building", "location", "site", "property", "premises", "facility", "structure", "campus",
+                          "road", "street", "drive", "avenue", "lane", "way", "parkway"))
+
+    def _head_alias(self, number: str, name: str, locations: _Locations, aliases: Aliases) -> None:
+        """The head noun of a location's name ('County Road 9 annex' -> 'annex') is an alias too, when no other
+        location's name shares it."""
+        head = name.split()[-1].lower() if name.split() else ""
+        if len(head) < 4 or head in self._GENERIC or not head.isalpha():
+            return
+        others = [n for k, n in locations.names.items() if k != number]
+        if not any(head in other.lower().split() for other in others):
+            aliases.add(number, f"the {head}")
+
+    @staticmethod
+    def _building_aliases(locations: _Locations, aliases: Aliases) -> None:
+        """Where every location has one building, 'Building 2' and 'Bldg 2' name location 2."""
+        if any("-" in number for number in locations.order):
+            return
+        for number in locations.order:
+            aliases.names.setdefault(number, []).append(
+                re.compile(rf"\b(?:building|bldg\.?)\s*#?\s*0*{re.escape(number)}\b", re.IGNORECASE))
+
+    @staticmethod
+    def _has_sov(locations: _Locations) -> bool:
+        return any(value.source is not None and value.source.role == "sov"
+                   for fields in locations.readings.values() for values in fields.values() for value in values)
+
+    @staticmethod
+    def _site(locations: _Locations) -> list[str]:
+        return list(locations.order)
+
+    @staticmethod
+    def _document_location(reading: TableReading, aliases: Aliases) -> str | None:
+        """The one location a report is about, when its header says so ('Location inspected: Location 1 - ...')."""
+        for label, value, _source in reading.labels:
+            if re.fullmatch(r"(?:location|premises|site|property|risk)(?:\s*(?:inspected|surveyed|visited|address))?",
+                            columns.normalize_header(label)):
+                named = aliases.named(value)
+                if len(named) == 1:
+                    return next(iter(named))
+        return None
+
+    # ---- submission-level values ----------------------------------------------------------------
+
+    def _totals(self, profile: Profile, readings: dict[str, TableReading]) -> None:
+        stated: dict[str, Sourced] = {}
+        for path in profile.documents:
+            if profile.roles[path] != "sov":
+                continue
+            for totals in readings[path].location_totals:
+                for key, value in totals.items():
+                    stated.setdefault(key, value)
+        for key in TOTAL_FIELDS:
+            if key in stated:
+                profile.totals[key] = stated[key]
+                continue
+            values = [loc.get(key) for loc in profile.locations]
+            known = [v for v in values if isinstance(v, int | float)]
+            if known and len(known) == len(values):
+                profile.totals[key] = Sourced(value=float(sum(known)) if key in VALUE_FIELDS else int(sum(known)),
+                                              method="derived", basis=f"sum of {len(known)} locations")
+
+    def _facts(self, profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]],
+               readings: dict[str, TableReading]) -> None:
+        found = _label_value([readings[p] for p in paths], r"(?:named\s+)?insured|account|client|applicant|"
+                                                            r"insured\s+name|named\s+insured")
+        if found is not None:
+            value, source = found
+            profile.insured = Sourced(value=re.split(r",\s*(?=\d)|\s+-\s+\d", value)[0].strip(), source=source)
+        by_role = sorted(paths, key=lambda p: ("broker", "notes", "other", "inspection", "sov", "loss_run").index(
+            profile.roles[p]) if profile.roles[p] in ("broker", "notes", "other", "inspection", "sov", "loss_run")
+            else 9)
+        for path in by_role:
+            for unit in visible_units(chunks[path]):
+                text, chunk = unit.text, unit.chunk
+                source = Source(file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
+                                page=chunk.page, role=profile.roles[path])
+                if profile.insured is None:
+                    said = _INSURED.search(text)
+                    if said:
+                        profile.insured = Sourced(value=said.group(1).strip(), source=source, method="text")
+                if profile.effective_date is None:
+                    match = _EFFECTIVE.search(text)
+                    when = columns.day(next((g for g in match.groups() if g), "")) if match else None
+                    if when is not None:
+                        profile.effective_date = Sourced(value=when, source=source, method="text")
+                if "expiring" not in profile.premium:
+                    premium = _EXPIRING.search(text)
+                    if premium:
+                        amount = columns.money(premium.group(1) or premium.group(2))
+                        if amount:
+                            profile.premium["expiring"] = Sourced(value=amount, source=source, method="text")
+        for path in paths:
+            if profile.roles[path] != "loss_run":
+                continue
+            valued = _label_value([readings[path]], r"valuation\s+date|valued(?:\s+as\s+of)?|as\s+of|valuation|"
+                                                    r"evaluation\s+date|valued\s+date|run\s+date")
+            if valued is not None and columns.day(valued[0]) is not None:
+                current = profile.valuation_date
+                when = columns.day(valued[0])
+                if current is None or (when and current.value < when):
+                    profile.valuation_date = Sourced(value=when, source=valued[1])
+                continue
+            for unit in visible_units(chunks[path]):
+                text, chunk = unit.text, unit.chunk
+                match = _VALUED.search(text)
+                when = columns.day(match.group(1)) if match else None
+                if when is not None:
+                    profile.valuation_date = Sourced(value=when, method="text", source=Source(
+                        file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
+                        page=chunk.page, role="loss_run"))
+                    break
+
+    def _claims(self, profile: Profile, paths: Sequence[str], readings: dict[str, TableReading]) -> None:
+        seen: dict[tuple[str, ...], Claim] = {}
+        for path in sorted(paths, key=lambda p: 0 if profile.roles[p] == "loss_run" else 1):
+            for claim in readings[path].claims:
+                key = (claim.claim_number.lower(),) if claim.claim_number and re.search(r"\d", claim.claim_number) \
+                    else (str(claim.date_of_loss), str(claim.incurred))
+                if key not in seen:
+                    seen[key] = claim
+            profile.terms += readings[path].terms
+        profile.claims = sorted(seen.values(), key=lambda c: (c.line, c.date_of_loss or date.min))
+
+    def _recommendations(self, profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]],
+                         readings: dict[str, TableReading]) -> None:
+        merged: dict[str, Recommendation] = {}
+        for path in paths:
+            for rec in readings[path].recommendations:
+                known = merged.get(rec.number)
+                if known is None:
+                    status = _status_word(rec.status) if rec.status else ""
+                    merged[rec.number] = rec.model_copy(update={"status": status or "open",
+                                                                 "status_source": rec.source if status else None})
+                    continue
+                if rec.priority and not known.priority:
+                    known.priority = rec.priority
+                if rec.text and not known.text:
+                    known.text = rec.text
+                if rec.status:
+                    known.status, known.status_source = _status_word(rec.status), rec.source
+        for path in paths:
+            units = list(visible_units(chunks[path]))
+            for index, unit in enumerate(units):
+                text, chunk = unit.text, unit.chunk
+                source = Source(file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
+                                page=chunk.page, role=profile.roles[path])
+                line = _REC_LINE.match(text) or _REC_MENTION.search(text)
+                if line and line.group("id") not in merged:
+                    rest = " ".join(u.text for u in units[index + 1:] if u.paragraph == unit.paragraph)
+                    said = _status_word(f"{line.group('after') or ''} {rest}") if (line.group("after") or rest) else ""
+                    status = said if said in ("complete", "in progress", "declined", "open") else "open"
+                    merged[line.group("id")] = Recommendation(
+                        number=line.group("id"), text=line.group("text").strip(), status=status, source=source,
+                        priority=(line.groupdict().get("priority") or "").lower(),
+                        location=next(iter(self._aliases.named(text))) if len(self._aliases.named(text)) == 1 else "",
+                        status_source=source if said in ("complete", "in progress", "declined", "open") else None)
+                    continue
+                for number, rec in merged.items():
+                    if rec.source.chunk_id == chunk.id or not re.search(rf"\b{re.escape(number)}\b", text):
+                        continue
+                    if profile.roles[path] == "notes":
+                        continue  # the underwriter's own notes of a call are not the submission's documents
+                    if rec.status_source is not None and rec.status_source.role != "notes" and \
+                            rec.status_source.chunk_id != chunk.id and profile.roles[path] == "inspection":
+                        continue  # a report's own status table is not overridden by its prose
+                    if _CONDITIONAL.search(text.split(number)[0][-40:]):
+                        continue
+                    status = _status_word(text)
+                    if status in ("complete", "in progress", "declined", "open"):
+                        rec.status, rec.status_source = status, source
+        profile.recommendations = sorted(merged.values(), key=lambda r: r.number)
+
+    @staticmethod
+    def _stated_ratios(profile: Profile, paths: Sequence[str], readings: dict[str, TableReading]) -> None:
+        """Each line's valuation date and the loss ratio its loss run states on its totals row."""
+        for summary in profile.losses:
+            summary.valuation_date = profile.valuation_date
+            for path in paths:
+                reading = readings[path]
+                for totals in reading.term_totals:
+                    ratio = totals.get("loss_ratio_pct")
+                    source = ratio.source if ratio is not None else None
+                    lines = {t.line for t in reading.terms if source is not None and t.source.file == source.file
+                             and t.source.location.rsplit(", row", 1)[0] == source.location.rsplit(", row", 1)[0]}
+                    if ratio is not None and lines == {summary.line}:
+                        summary.stated_loss_ratio_pct = float(ratio.value)
+
+    @staticmethod
+    def _notes(profile: Profile) -> None:
+        for location in profile.locations:
+            missing = [LOCATION_FIELDS[key] for key in LOCATION_FIELDS if key not in location.fields]
+            if missing:
+                profile.notes.append(f"location {location.number}: not stated: {', '.join(missing)}")
+        if not any(role == "sov" for role in profile.roles.values()):
+            profile.notes.append("no statement of values among the documents: values come from other documents "
+                                 "or are not stated")
+        if not profile.claims and not profile.terms:
+            profile.notes.append("no loss run among the documents: the loss history is not stated")

@@ -1,0 +1,394 @@
+"""Values that live in prose: COPE facts stated in sentences of inspection reports, surveys, letters and e-mails.
+
+A document's visible text is read unit by unit (sentences, list items: `assistant.evidence.split_units`),
+chunk overlaps counted once, each unit kept with the chunk it comes from so its source is exact. Each
+unit is split into clauses at semicolons; a clause is tied to a location by what it names (an alias:
+"Location 2", "Loc. 2", the street address, the name a document gives the location, "the warehouse"),
+else by the location header it stands under ("Location 2 - Warehouse, 4820 Industrial Parkway"), else
+by the document's own location (a report on one location), else by the submission's only location. A
+clause that no rule ties to one location gives nothing per location.
+
+The extractors are patterns over the trade's wording (construction classes, "built in", square feet,
+"% sprinklered", hydrant and fire-station distances, public protection class, central-station alarms),
+each value returned with the verbatim unit it came from. Sub-areas are not the building: "an 8,500 sq ft
+mezzanine", "0.30 gpm/sq ft over 2,500 sq ft", "a building under 15,000 sq ft" give no area.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.evidence import split_units
+from assistant.profile import columns
+from assistant.summarize import overlap_start
+from index.types import Chunk
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One value found in text: the field, the value, the unit (verbatim) and its chunk, and its location."""
+
+    key: str
+    value: object
+    quote: str
+    chunk: Chunk
+    location: str | None  # the location number it is tied to, None when none
+    site_wide: bool = False  # stated for the whole site, not for this location by name
+
+
+@dataclass
+class Aliases:
+    """How the documents of a submission name each location: number -> patterns."""
+
+    names: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+
+    def add(self, number: str, text: str, *, whole_words: bool = True) -> None:
+        text = " ".join(text.split()).strip(" ,.;:-")
+        if len(text) < 3:
+            return
+        pattern = re.escape(text).replace(r"\ ", r"\s+")
+        compiled = re.compile(rf"\b{pattern}\b" if whole_words else pattern, re.IGNORECASE)
+        known = self.names.setdefault(number, [])
+        if all(existing.pattern != compiled.pattern for existing in known):
+            known.append(compiled)
+
+    def add_number(self, number: str) -> None:
+        self.names.setdefault(number, []).append(
+            re.compile(rf"\b(?:location|loc\.?|site|premises)\s*#?\s*0*{re.escape(number)}\b", re.IGNORECASE))
+
+    def add_address(self, number: str, address: str) -> None:
+        """'2150 Wharf Road' -> matches '2150 Wharf'; an address without a house number is not an alias."""
+        match = re.match(r"\s*(\d+[A-Za-z]?)\s+([A-Za-z][\w.'-]*)", address)
+        if match:
+            self.add(number, f"{match.group(1)} {match.group(2)}")
+
+    def named(self, text: str) -> set[str]:
+        """The locations a text names."""
+        return {number for number, patterns in self.names.items() if any(p.search(text) for p in patterns)}
+
+
+# ---- headers in running text ----------------------------------------------------------------------
+
+_LOCATION_HEADER = re.compile(
+    r"^\s*(?:location|loc\.?|site|premises|building)\s*#?\s*0*(\d{1,3})\s*(?:[-–—:,]|\(|$)(.*)$", re.IGNORECASE)
+_TRAILING_LOCATION = re.compile(r"\((?:location|loc\.?)\s*#?\s*0*(\d{1,3})\)\s*$", re.IGNORECASE)
+_SECTION_HEADING = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+[A-Z][\w ,&/()'-]{0,70}$")
+
+
+def location_header(text: str) -> tuple[str, str] | None:
+    """'Location 2 - Warehouse, 4820 Industrial Parkway' -> ('2', 'Warehouse, 4820 Industrial Parkway'); a
+    short heading ending '(Location 2)' -> ('2', its words). Long sentences are not headers."""
+    if len(text.split()) > 12 or text.rstrip().endswith(".") or re.search(r"\b(?:is|are|was|were|has|have)\b", text):
+        return None
+    match = _LOCATION_HEADER.match(text)
+    if match:
+        return match.group(1), match.group(2).strip(" -–—:,()")
+    trailing = _TRAILING_LOCATION.search(text)
+    if trailing and len(text.split()) <= 8:
+        return trailing.group(1), text[:trailing.start()].strip()
+    return None
+
+
+def location_name(rest: str) -> str:
+    """The name part of a header's rest: 'Warehouse, 4820 Industrial Parkway' -> 'Warehouse'."""
+    name = re.split(r"[,(;]|\s[-–—]\s", rest, maxsplit=1)[0].strip()
+    return "" if re.match(r"^\d", name) else name
+
+
+def is_section_heading(text: str) -> bool:
+    """'3.4 Hydrants and public fire protection', 'Detection and alarm': a short title line, no full stop."""
+    if text.rstrip().endswith((".", ":", ";", ",")) or re.search(r"\d[\d,]*\s*(?:sq|ft|feet|%|miles?)\b", text):
+        return False
+    words = text.split()
+    return (len(words) <= 8 and bool(_SECTION_HEADING.match(text))) or (
+        1 <= len(words) <= 6 and text[:1].isupper() and not re.search(r"\b(?:is|are|was|were|has|have)\b", text))
+
+
+# ---- extractors -----------------------------------------------------------------------------------
+
+_AREA = re.compile(r"(?<![\d.,/])(\d{1,3}(?:,\d{3})+|\d{3,7})\s*(?:-|\s)?(?:square[\s-]*(?:feet|foot|ft)|sq\.?\s*ft\.?|"
+                   r"sf|ft2|ft²)(?![\w/])", re.IGNORECASE)
+_SUB_AREA_AFTER = re.compile(r"^\s*(?:total\s+)?(?:[\w-]+\s+){0,2}?(?:room|mezzanine|office|area|shop|bay|"
+                             r"dock|canopy|addition|wing|section|portion|space|suite|cage|yard|lot|closet|per\s+floor)"
+                             r"\b", re.IGNORECASE)
+_SUB_AREA_BEFORE = re.compile(r"(?:room|mezzanine|office|freezer|cooler|shop|bay|dock|canopy|addition|wing|annex|"
+                              r"over|under|below|above|exceeding|than|least|gpm/|per|each|approximately\s+\d|up\s+to|"
+                              r"\(|of\s+[\d,]+\s+sq)\W*$", re.IGNORECASE)
+_AREA_OR_MORE = re.compile(r"^\s*(?:or\s+(?:more|larger|greater|less)|and\s+(?:over|above|larger))", re.IGNORECASE)
+_YEAR_BUILT = re.compile(r"\b(?:built|constructed|erected|completed|put\s+up|dates\s+from|year\s+built\s*:?|"
+                         r"yr\.?\s+built\s*:?)\s+(?:in\s+)?(?:about\s+|circa\s+|c\.\s*|around\s+)?(1[89]\d\d|20\d\d)\b|"
+                         r"^(?:an?|the)\s+(1[89]\d\d|20\d\d)\s+(?:[\w-]+\s+){0,2}(?:building|structure|warehouse|plant|"
+                         r"facility|shop)\b", re.IGNORECASE)
+_STORIES = re.compile(r"\b(one|single|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})[\s-]+"
+                      r"(?:story|storey|stories|"
+                      r"storeys|floor)\b(?!\s+(?:office|mezzanine|section|portion|wing|addition|annex|part))",
+                      re.IGNORECASE)
+_STORY_WORDS = {"one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10}
+_ISO_CLASS = re.compile(r"\b(?:ISO\s+(?:construction\s+)?class(?:ification)?|construction\s+class|ISO)\s*:?\s*"
+                        r"(?:is\s+)?"
+                        r"(?:class\s+)?([1-6])\b", re.IGNORECASE)
+_CONSTRUCTION_CONTEXT = re.compile(r"\b(?:construction|qualifies\s+as|classed\s+as|rated\s+as)\b", re.IGNORECASE)
+_PERCENT_SPRINKLERED = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s*(?:\w+\s+){0,1}sprinklered", re.IGNORECASE)
+_COVERAGE_AT = re.compile(r"\bsprinkler\s+coverage\s+(?:is|of)\s+(?:estimated\s+at\s+|about\s+|approximately\s+)?"
+                          r"(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
+_PERCENT_OF_AREA = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s*of\s+(?:the\s+)?[\w\s-]{0,40}?(?:floor\s+)?"
+                              r"area\s+(?:is|are)\s+(?:protected\s+by\s+sprinklers|sprinklered)", re.IGNORECASE)
+_FULLY = re.compile(r"\bsprinkler\s+(?:protection|coverage)\s+(?:in\s+[\w\s]{1,40}?\s+)?is\s+(?:complete|full|100\s*%)|"
+                    r"\b(?:fully|completely|100\s*%|totally)\s+(?:covered\s+by\s+(?:an?\s+)?(?:[\w/-]+\s+){0,3}system|"
+                    r"sprinklered|protected\s+by\s+(?:automatic\s+)?"
+                    r"(?:\w+\s+){0,2}sprinklers)|\bprotected\s+throughout\s+by\s+(?:automatic\s+)?sprinklers|"
+                    r"\bsprinklered\s+throughout\b|\bfull\s+(?:NFPA\s+13\w?\s+)?(?:sprinkler\s+)?protection\b",
+                    re.IGNORECASE)
+_PARTIAL = re.compile(r"\b(?:partially|partly|partial)\s+sprinklered\b", re.IGNORECASE)
+_NOT_SPRINKLERED = re.compile(r"(?:\b(?:is|are|remains?)\s+|:\s*)(?:not|un|no\s+longer)[\s-]*sprinklered\b|"
+                              r"\bsprinkler\s+coverage\s+(?:there\s+)?is\s+(?:zero|nil|none)\b|\bunsprinklered\s+building\b|"
+                              r"\bhas\s+no\s+(?:automatic\s+)?sprinkler|\bno\s+sprinkler\s+protection\b|"
+                              r"\bwithout\s+(?:any\s+)?(?:automatic\s+)?sprinkler", re.IGNORECASE)
+_SUB_AREA_SUBJECT = re.compile(r"\b(?:attics?|mezzanines?|rooms?|spaces?|offices?|canop(?:y|ies)|areas?|shafts?|"
+                               r"closets?|bays?|docks?|concealed)\b[^.;:]{0,60}?\b(?:is|are)\s+(?:not|un)",
+                               re.IGNORECASE)
+_DESIGN = re.compile(r"\bNFPA\s+(13[RD]?)\b(?!\s*-)", re.IGNORECASE)
+_SPRINKLER_WORDS = re.compile(r"\bsprinkler|\bwet[\s-]pipe|\bdry[\s-]pipe|\bsystems?\b|\bprotection\b", re.IGNORECASE)
+_HYDRANT = re.compile(r"\bhydrants?\b[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"
+                      r"(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?)\s+(?:from|to)\s+(?:the\s+)?"
+                      r"(?:nearest\s+)?(?:public\s+|private\s+)?hydrant", re.IGNORECASE)
+_STATION = re.compile(r"\b(?:fire\s+(?:department|station|district|hall|company)|fire\s+&\s+rescue|fire\s+rescue|"
+                      r"station\s+\d+|responding\s+"
+                      r"(?:department|station)|fire\s+dept)\b", re.IGNORECASE)
+_MILES = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)[\s-]*(?:road\s+|driving\s+|response\s+)?(?:miles?|mi\.?)(?!\w)",
+                    re.IGNORECASE)
+_PPC = re.compile(r"\b(?:public\s+protection\s+class(?:ification)?|\bPPC\b|protection\s+class(?:ification)?)"
+                  r"(?:\s*\(PPC\))?[^.;\d]{0,40}?(?:class\s+)?(10|[1-9])(?:/\d{1,2}[xX]?)?\b", re.IGNORECASE)
+_CENTRAL = re.compile(r"\bcentral[\s-]+station\b", re.IGNORECASE)
+_ALARM_WORDS = re.compile(r"\b(?:alarm|monitor|supervis|signal|waterflow|detect)", re.IGNORECASE)
+_LOCAL_ALARM = re.compile(r"\blocal\s+(?:fire\s+)?alarm\b|\balarm\s+(?:is\s+)?local\b", re.IGNORECASE)
+_NOT_CENTRAL = re.compile(r"\bnot\s+(?:tied|connected|monitored|linked|reporting)\s+(?:in)?to\s+(?:a|the|any)\s+"
+                          r"central\s+station|\bno\s+central[\s-]+station\b|\blocal\s+(?:bell|alarm|gong|horn)\b",
+                          re.IGNORECASE)
+_NO_ALARM = re.compile(r"\bno\s+(?:fire\s+)?alarm\b|\b(?:not|un)[\s-]*(?:monitored|alarmed)\b", re.IGNORECASE)
+
+
+def area_of(text: str) -> int | None:
+    for match in _AREA.finditer(text):
+        before = text[max(0, match.start() - 30):match.start()]
+        after = text[match.end():match.end() + 45]
+        if _SUB_AREA_BEFORE.search(before) and not re.search(r"(?:total|gross|floor|building)\s+area\s+(?:is|of)\s*$",
+                                                              before, re.IGNORECASE):
+            continue
+        if _SUB_AREA_AFTER.search(after) or _AREA_OR_MORE.search(after):
+            continue
+        value = int(match.group(1).replace(",", ""))
+        if value >= 100:
+            return value
+    return None
+
+
+def _sprinklers(text: str) -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    percent = _COVERAGE_AT.search(text) or _PERCENT_OF_AREA.search(text) or _PERCENT_SPRINKLERED.search(text)
+    if percent:
+        value = float(percent.group(1))
+        if 0 <= value <= 100:
+            found += [("sprinkler_coverage_pct", value), ("sprinklered", value > 0)]
+    elif _FULLY.search(text):
+        found += [("sprinkler_coverage_pct", 100.0), ("sprinklered", True)]
+    elif _PARTIAL.search(text):
+        found.append(("sprinklered", True))
+    elif _NOT_SPRINKLERED.search(text) and not _SUB_AREA_SUBJECT.search(text):
+        found += [("sprinklered", False), ("sprinkler_coverage_pct", 0.0)]
+    return found
+
+
+def _alarm(text: str) -> str | None:
+    if _NO_ALARM.search(text):
+        return "none"
+    if _NOT_CENTRAL.search(text):
+        return "local"
+    if _CENTRAL.search(text) and _ALARM_WORDS.search(text):
+        return "central station"
+    if _LOCAL_ALARM.search(text):
+        return "local"
+    return None
+
+
+def construction_named(text: str) -> tuple[int | None, str | None]:
+    """A construction class named in words ('masonry non-combustible construction'); a bare 'Class 1' in prose
+    is too often something else (an FM approval class, a flammable-liquid class) to be read as one."""
+    for number, name, pattern in columns.CONSTRUCTION_CLASSES:
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match and len(match.group(0)) > 4:  # words, not an abbreviation ("FR", "NC" are too often other things)
+            return number, name
+    return None, None
+
+
+def extract(text: str) -> list[tuple[str, object]]:
+    """The per-location values one clause states, as (field, value)."""
+    found: list[tuple[str, object]] = []
+    iso = _ISO_CLASS.search(text)
+    if iso:
+        number, name = columns.construction(f"ISO {iso.group(1)}")
+        found += [("construction_class", number), ("construction", name)]
+    elif _CONSTRUCTION_CONTEXT.search(text):
+        number, name = construction_named(text)
+        if number is not None:
+            found += [("construction_class", number), ("construction", name)]
+    built = _YEAR_BUILT.search(text)
+    year = (built.group(1) or built.group(2)) if built else None
+    if year and not re.search(r"\b(?:installed|added|converted|replaced|reroof|renovat)\w*\s+(?:in\s+)?" + year, text,
+                              re.IGNORECASE):
+        found.append(("year_built", int(year)))
+    area = area_of(text)
+    if area is not None:
+        found.append(("area_sqft", area))
+    stories = _STORIES.search(text)
+    if stories:
+        word = stories.group(1).lower()
+        found.append(("stories", _STORY_WORDS.get(word) or int(word)))
+    found += _sprinklers(text)
+    design = _DESIGN.search(text)
+    if design and _SPRINKLER_WORDS.search(text) and not re.search(r"\bmeets?\s+NFPA", text, re.IGNORECASE):
+        found.append(("sprinkler_design", "NFPA " + design.group(1).upper()))
+    hydrant = _HYDRANT.search(text)
+    if hydrant:
+        found.append(("hydrant_distance_ft", int((hydrant.group(1) or hydrant.group(2)).replace(",", ""))))
+    if _STATION.search(text):
+        miles = _MILES.search(text)
+        if miles:
+            found.append(("fire_station_distance_mi", float(miles.group(1))))
+    ppc = _PPC.search(text)
+    if ppc:
+        found.append(("ppc", int(ppc.group(1))))
+    alarm = _alarm(text)
+    if alarm is not None:
+        found.append(("alarm", alarm))
+    return found
+
+
+# ---- reading a document ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextUnit:
+    """A sentence or list item of a document's visible text, with where it stands."""
+
+    text: str
+    chunk: Chunk
+    heading: str  # the heading path it stands under ("" in PDFs, whose sections are lines of text)
+    paragraph: int  # counts paragraphs through the document: units of one paragraph share it
+
+
+def visible_units(chunks: Sequence[Chunk]) -> Iterable[TextUnit]:
+    """The units of a document's visible text in reading order, each with its chunk; overlaps counted once,
+    table-row chunks left to the table reader, flagged chunks (planted text, hidden text) never read."""
+    ordered = sorted((chunk for chunk in chunks if not chunk.flags), key=Chunk.sort_key)
+    paragraph = 0
+    for index, chunk in enumerate(ordered):
+        text = chunk.text.strip()
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        if following is not None and following.page == chunk.page:
+            cut = overlap_start(text, following.text.strip())
+            if cut is not None:
+                text = text[:cut]
+        if chunk.rows:
+            # A table chunk: its rows are read whole by the table reader; a title line before them is text.
+            text = "\n".join(line for line in text.splitlines() if "|" not in line)
+        heading = chunk.heading
+        for block in re.split(r"\n\s*\n", text):
+            paragraph += 1
+            for unit in split_units(block, heading):
+                if unit.context != heading:
+                    heading = unit.context
+                    paragraph += 1
+                yield TextUnit(unit.text, chunk, unit.context, paragraph)
+
+
+def clauses(text: str) -> list[str]:
+    parts = [part.strip() for part in re.split(r";\s+", text) if part.strip()]
+    return parts or [text]
+
+
+SITE_WIDE = frozenset(("ppc", "fire_station_distance_mi"))
+_AND_FIGURE = re.compile(r",?\s+and\s+(?=(?:about|roughly|approximately|some|around)?\s*\d)", re.IGNORECASE)
+
+
+def _split_by_location(parts: list[str], aliases: Aliases) -> list[str]:
+    """A clause about two locations with a figure for each ("roughly 240 ft off Building 1 and about 300 ft from
+    Building 2") becomes one clause per location, the later ones led by the first one's words up to its figure
+    ("The closest hydrant sits roughly about 300 ft from Building 2"), so each figure keeps what it measures."""
+    found: list[str] = []
+    for part in parts:
+        pieces = _AND_FIGURE.split(part)
+        if len(pieces) < 2 or len(aliases.named(part)) < 2 or any(len(aliases.named(p)) != 1 for p in pieces):
+            found.append(part)
+            continue
+        lead = re.match(r"^(.*?)(?=\b(?:about|roughly|approximately|some|around)?\s*\d)", pieces[0])
+        prefix = lead.group(1) if lead else ""
+        found += [pieces[0]] + [f"{prefix}{piece}" for piece in pieces[1:]]
+    return found
+
+
+def _last_heading(path: str) -> str:
+    return path.split(" > ")[-1] if path else ""
+
+
+def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
+              site_wide: Sequence[str] = ()) -> list[Finding]:
+    """Every per-location value the document's prose states, tied to its location (see the module docstring).
+
+    Context, narrowest first: the locations a clause names; the one location named earlier in the same
+    paragraph ("The annex is another matter. The hydrant nearest to it is ..."); the location header the
+    text stands under (a line "Location 2 - Warehouse", a heading naming one location, "Main building:");
+    the document's own location. `site_wide`: the locations a value with no location of its own applies to,
+    for the fields that describe the site rather than a building (public protection class, fire-station
+    distance): "the responding fire department is 3.4 road miles away" holds for every building of a campus
+    report; such findings are marked (`Finding.site_wide`) and rank below a location's own."""
+    findings: list[Finding] = []
+    current: str | None = None
+    heading = None
+    paragraph = -1
+    recent: str | None = None
+    for unit in visible_units(chunks):
+        text = unit.text
+        if unit.heading != heading:
+            heading = unit.heading
+            named_heading = aliases.named(_last_heading(heading))
+            current = next(iter(named_heading)) if len(named_heading) == 1 else None
+        if unit.paragraph != paragraph:
+            paragraph, recent = unit.paragraph, None
+        header = location_header(text)
+        if header is not None:
+            current = header[0]
+            text = header[1]
+            if not text:
+                continue
+        elif is_section_heading(text):
+            named_line = aliases.named(text)
+            current = next(iter(named_line)) if len(named_line) == 1 else None
+            continue
+        lead = re.match(r"^([^:]{3,60}):\s", text)  # 'Memory care cottage: full NFPA 13 protection ...'
+        if lead is not None and len(aliases.named(lead.group(1))) == 1:
+            current = next(iter(aliases.named(lead.group(1))))
+        unit_named = aliases.named(text)
+        stated = False
+        for clause in _split_by_location(clauses(text), aliases):
+            values = extract(clause)
+            named = aliases.named(clause) or unit_named
+            if not values:
+                continue
+            stated = True
+            if len(named) == 1:
+                where: str | None = next(iter(named))
+            elif named:
+                where = None  # a clause about several locations says nothing about one
+            else:
+                where = recent or current or default
+            for key, value in values:
+                if where is None and not named and key in SITE_WIDE and site_wide:
+                    findings += [Finding(key, value, text, unit.chunk, number, site_wide=True) for number in site_wide]
+                elif where is not None:
+                    findings.append(Finding(key, value, text, unit.chunk, where))
+        if not stated and len(unit_named) == 1:
+            recent = next(iter(unit_named))  # a topic sentence: "The annex is another matter."
+    return findings

@@ -1,0 +1,114 @@
+"""Profiles for the workspace's submissions, kept so a re-run redoes only what changed.
+
+A profile is stored in the workspace (`profiles/<submission>.json`, written atomically) with the key
+it was built from: the profile format's version and every document's path and content hash. `profile
+--all` rebuilds a submission only when that key changed (a document added, changed or removed), so it
+is incremental like ingest, and resumable: each profile is saved as soon as it is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.profile.build import ProfileBuilder
+from assistant.profile.model import Profile
+from index.atomic import write_atomic
+from index.store import DocumentRecord, Store
+from index.types import Submission
+
+FORMAT_VERSION = 3  # of the extraction: a change here rebuilds every profile
+
+
+class ProfileError(ValueError):
+    """A submission that cannot be profiled as asked; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class ProfileRun:
+    """One submission's outcome in `build_all`."""
+
+    submission: str
+    profile: Profile | None
+    reused: bool
+    error: str = ""
+
+
+class ProfileService:
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+
+    def _records(self) -> dict[str, DocumentRecord]:
+        return {record.path: record for record in self.store.documents()}
+
+    def submissions(self) -> list[Submission]:
+        return self.store.submissions()
+
+    def find(self, name: str) -> Submission | None:
+        """A submission by its folder's name, or by a path to its folder."""
+        found = self.submissions()
+        by_name = [item for item in found if item.name == name.rstrip("/")]
+        if by_name:
+            return by_name[0]
+        resolved = str(Path(name).expanduser().resolve())
+        return next((item for item in found if item.folder == resolved), None)
+
+    @staticmethod
+    def key(submission: Submission, records: dict[str, DocumentRecord]) -> str:
+        parts = [FORMAT_VERSION, [(path, records[path].content_hash if path in records else "") for path in
+                                  submission.documents]]
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+    def path(self, submission: Submission) -> Path:
+        digest = hashlib.sha256(submission.folder.encode()).hexdigest()[:8]
+        safe = re.sub(r"[^\w.-]+", "_", submission.name) or "submission"
+        return self.folder / f"{safe}-{digest}.json"
+
+    def load(self, submission: Submission, key: str) -> Profile | None:
+        try:
+            data = json.loads(self.path(submission).read_text(encoding="utf-8"))
+            if data.get("key") != key:
+                return None
+            return Profile.model_validate(data["profile"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, submission: Submission, key: str, profile: Profile) -> None:
+        payload = {"key": key, "profile": profile.model_dump(mode="json")}
+        write_atomic(self.path(submission), json.dumps(payload, ensure_ascii=False, indent=1))
+
+    def build(self, submission: Submission, records: dict[str, DocumentRecord] | None = None) -> Profile:
+        records = records if records is not None else self._records()
+        builder = ProfileBuilder(self.store.chunks_of, {path: (r.title, r.kind) for path, r in records.items()})
+        return builder.build(submission.name, submission.folder, submission.documents)
+
+    def profile(self, submission: Submission, *, force: bool = False) -> tuple[Profile, bool]:
+        """The submission's profile and whether it was reused from the workspace."""
+        records = self._records()
+        key = self.key(submission, records)
+        if not force:
+            kept = self.load(submission, key)
+            if kept is not None:
+                return kept, True
+        built = self.build(submission, records)
+        self.save(submission, key, built)
+        return built, False
+
+    def build_all(self, *, force: bool = False, progress: Callable[[ProfileRun], None] | None = None,
+                  only: Sequence[Submission] | None = None) -> list[ProfileRun]:
+        runs = []
+        for submission in only if only is not None else self.submissions():
+            try:
+                built, reused = self.profile(submission, force=force)
+                run = ProfileRun(submission.name, built, reused)
+            except Exception as exc:  # one bad submission never stops the batch
+                run = ProfileRun(submission.name, None, False, f"{type(exc).__name__}: {exc}")
+            runs.append(run)
+            if progress is not None:
+                progress(run)
+        return runs
