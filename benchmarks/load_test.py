@@ -29,7 +29,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Not this script's folder first: benchmarks/profile.py would shadow the standard library's `profile`
+# (torch imports cProfile, which imports it).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 QUESTIONS = [
     "How far is the nearest hydrant from the Harbor Foods warehouse?",
