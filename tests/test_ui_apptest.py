@@ -16,16 +16,6 @@ TIMEOUT = 180
 
 
 @pytest.fixture
-def listening_on():
-    """Set the address the Streamlit server was started on (`--server.address`), restored afterwards."""
-    from streamlit import config
-
-    before = config.get_option("server.address")
-    yield lambda host: config.set_option("server.address", host)
-    config.set_option("server.address", before)
-
-
-@pytest.fixture
 def ui(monkeypatch, listening_on, tmp_path, make_assistant, embedded_engine, model_cache):
     """Open the UI over a fresh workspace; the core reuses the session's embedder and generator."""
     from ui import core
