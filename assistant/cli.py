@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-GLOBAL_OPTIONS = ("--workspace",)  # options of the main callback, each taking one value
+GLOBAL_OPTIONS = ("--workspace", "--server", "--key")  # options of the main callback, each taking one value
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -56,6 +56,21 @@ EXIT_FATAL = 2
 
 class State:
     workspace: Path | None = None
+    server: str | None = None  # the application API to talk to instead of a workspace here
+    key: str | None = None
+
+
+def remote() -> Any:
+    """The client of the application API given by `--server` (see `assistant.api.client`)."""
+    from assistant.api.client import ApiClient
+
+    return ApiClient(State.server or "", State.key)
+
+
+def _remote_error() -> type[Exception]:
+    from assistant.api.client import ApiError
+
+    return ApiError
 
 
 def core(**overrides: Any):
@@ -79,8 +94,15 @@ def fail(message: str) -> typer.Exit:
 def main(
     workspace: Annotated[Path | None, typer.Option(help="Workspace folder (default ~/.assistant).",
                                                    envvar="ASSISTANT_WORKSPACE")] = None,
+    server: Annotated[str | None, typer.Option(
+        help="An application API (`assistant serve --app`) to use instead of a workspace here: search, ask, "
+             "status, docs list, submissions.", envvar="ASSISTANT_SERVER")] = None,
+    key: Annotated[str | None, typer.Option(help="API key for --server (from `assistant users add`).",
+                                            envvar="ASSISTANT_API_KEY")] = None,
 ) -> None:
     State.workspace = workspace
+    State.server = server
+    State.key = key
 
 
 @app.command()
@@ -125,6 +147,13 @@ def search(
 
     if (query is None) == (batch is None):
         raise fail("give a QUERY or --batch FILE (one of the two)")
+    if State.server:
+        try:
+            queries = read_queries(batch) if batch else [Query("1", query or "")]
+        except QueryFileError as exc:
+            raise fail(str(exc)) from None
+        _remote_search(queries, k, mode, scope, as_json)
+        return
     try:
         queries = read_queries(batch) if batch else [Query("1", query or "")]
         results = core().search_many([q.question for q in queries], k=k, mode=mode, scope=scope)
@@ -137,12 +166,28 @@ def search(
             print_results(item.question, hits)
 
 
+def _remote_search(queries: list[Any], k: int, mode: str, scope: str | None, as_json: bool) -> None:
+    from assistant.console import print_json, print_result_dicts
+
+    try:
+        found = remote().search([q.question for q in queries], k=k, mode=mode, scope=scope)
+    except _remote_error() as exc:
+        raise fail(str(exc)) from None
+    for item, result in zip(queries, found, strict=True):
+        if as_json:
+            print_json({"id": item.id, "query": item.question, "results": result["results"]})
+        else:
+            print_result_dicts(item.question, result["results"])
+
+
 @app.command()
 def submissions(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per submission.")] = False,
 ) -> None:
     """Submissions (the folders the documents lie in, one per insured) with their documents; `search --scope`
     takes a submission's name."""
+    from types import SimpleNamespace
+
     from rich.markup import escape
     from rich.table import Table
 
@@ -150,8 +195,8 @@ def submissions(
     from index.store import StoreError
 
     try:
-        found = core().submissions()
-    except StoreError as exc:
+        found = [SimpleNamespace(**item) for item in remote().submissions()] if State.server else core().submissions()
+    except (StoreError, _remote_error()) as exc:
         raise fail(str(exc)) from None
     if as_json:
         for item in found:
@@ -243,14 +288,14 @@ def json_line(item: Any) -> str:
 @docs_app.command("list")
 def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Ingested documents with pages, chunks and ingest time."""
-    from assistant.console import print_documents
+    from assistant.console import document_dict, print_document_dicts
     from index.store import StoreError
 
     try:
-        records = core().documents()
-    except StoreError as exc:
+        documents = remote().documents() if State.server else [document_dict(r) for r in core().documents()]
+    except (StoreError, _remote_error()) as exc:
         raise fail(str(exc)) from None
-    print_documents(records, as_json)
+    print_document_dicts(documents, as_json)
 
 
 @docs_app.command("remove")
@@ -264,8 +309,11 @@ def docs_remove(
     from index.store import StoreError
 
     try:
-        removed = core().remove_documents(paths, wait=wait)
-    except (LockHeld, StoreError) as exc:
+        if State.server:  # paths as the server ingested them
+            removed = remote().remove_documents([str(path) for path in paths])
+        else:
+            removed = core().remove_documents(paths, wait=wait)
+    except (LockHeld, StoreError, _remote_error()) as exc:
         raise fail(str(exc)) from None
     if not removed:
         raise fail("no ingested document matches " + ", ".join(str(p) for p in paths))
@@ -277,9 +325,15 @@ def docs_remove(
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents, chunks, pages, embedding model and index size on disk; then, per document, its pages (or
     rows, sections), chunks, OCR'd pages and warnings."""
-    from assistant.console import print_status
+    from assistant.console import print_status, print_status_payload
     from index.store import StoreError
 
+    if State.server:
+        try:
+            print_status_payload(remote().status(), as_json)
+        except _remote_error() as exc:
+            raise fail(str(exc)) from None
+        return
     assistant = core()
     try:
         stats = assistant.stats()
@@ -365,14 +419,22 @@ def ask(
 
     if (question is None) == (batch is None):
         raise fail("give a QUESTION or --batch FILE (one of the two)")
+    if State.server and (engine or url or adapter):
+        raise fail("--server answers with the server's engine; --engine, --url and --adapter do not apply")
     if batch is not None:
+        if State.server:
+            _remote_ask_batch(batch, scope, k, max_tokens, as_json)
+            return
         _ask_batch(batch, answering_core(engine, url, adapter, k, max_tokens), scope, as_json)
         return
-    assistant = answering_core(engine, url, adapter, k, max_tokens)
     try:
-        answer = stream_answer(assistant.ask_stream(question, scope=scope, user=os_user(), shell="cli"),
-                               show=not as_json)
-    except _answer_errors() as exc:
+        if State.server:  # the server records the answer in its audit trail, under this key's user
+            items = remote().ask_stream(question, scope=scope, k=k, max_tokens=max_tokens)
+        else:
+            items = answering_core(engine, url, adapter, k, max_tokens).ask_stream(question, scope=scope,
+                                                                                   user=os_user(), shell="cli")
+        answer = stream_answer(items, show=not as_json)
+    except (*_answer_errors(), _remote_error()) as exc:
         raise fail(str(exc)) from None
     if as_json:
         print_json(answer.to_dict())
@@ -415,6 +477,38 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
         raise typer.Exit(1)
 
 
+def _remote_ask_batch(path: Path, scope: str | None, k: int | None, max_tokens: int | None, as_json: bool) -> None:
+    """`_ask_batch` against the application API: the same lines, answered by the server."""
+    from assistant.api.client import AnswerView
+    from assistant.console import print_answer_details, print_json
+    from assistant.queries import QueryFileError, read_queries
+
+    try:
+        questions = read_queries(path)
+    except QueryFileError as exc:
+        raise fail(str(exc)) from None
+    if not questions:
+        raise fail(f"{path}: no questions")
+    failed = 0
+    body = [{"id": item.id, "question": item.question, "scope": item.scope} for item in questions]
+    try:
+        for line in remote().ask_batch(body, scope=scope, k=k, max_tokens=max_tokens):
+            if as_json:
+                print_json(line)
+            elif "error" in line:
+                typer.echo(f"[{line['id']}] {line['question']}: {line['error']}", err=True)
+            else:
+                answer = AnswerView.of(line)
+                typer.echo(f"\n[{line['id']}] {line['question']}")
+                typer.echo(answer.text)
+                print_answer_details(answer)
+            failed += "error" in line
+    except _remote_error() as exc:
+        raise fail(str(exc)) from None
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def chat(
     engine: EngineOption = None,
@@ -444,10 +538,14 @@ def serve(
              "--workers).")] = "local",
     model: Annotated[Path | None, typer.Option(help="Model folder (sglang: required; local: default bundled).")]
     = None,
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 30000,
+    host: Annotated[str, typer.Option(help="Address to bind (beyond 127.0.0.1 only with --api-key, or with "
+                                            "users for --app).")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 30000; --app: 8000).")] = None,
     api_key: Annotated[str | None, typer.Option(help="Require `Authorization: Bearer KEY`.",
                                                 envvar="ASSISTANT_API_KEY")] = None,
+    application: Annotated[bool, typer.Option(
+        "--app", help="Serve the application API (search, ask, ingest, documents, status; the /v1 model "
+                      "endpoints beside them; OpenAPI at /docs); keys are the workspace's users.")] = False,
     context_length: Annotated[int | None, typer.Option(help="sglang: context length to serve.")] = None,
     adapter: Annotated[Path | None, typer.Option(
         help="LoRA adapter folder (local: merged in; sglang: served under its folder name).")] = None,
@@ -460,10 +558,21 @@ def serve(
     metrics_port: Annotated[int | None, typer.Option(help="router: Prometheus metrics port (default PORT+1).")]
     = None,
 ) -> None:
-    """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it)."""
+    """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it), or with
+    --app the whole application (`assistant --server URL ...` and other clients talk to it)."""
+    from assistant.api.security import ExposureRefused, check_exposure
     from assistant.console import err, print_command
     from assistant.engines.base import EngineError
 
+    if application:
+        _serve_app(host, port or 8000, api_key, dry_run, backend, model, adapter, lora, context_length)
+        return
+    port = port or 30000
+    try:
+        check_exposure(host, has_auth=bool(api_key), what="the model" if backend != "router" else "the router",
+                       remedy="pass --api-key KEY (or ASSISTANT_API_KEY)")
+    except ExposureRefused as exc:
+        raise fail(str(exc)) from None
     if backend == "router":
         _serve_router(workers or [], host, port, policy, api_key, dry_run, metrics_port)
         return
@@ -507,6 +616,84 @@ def serve(
         assistant.serve_local(host, port, api_key)
     except EngineError as exc:
         raise fail(str(exc)) from None
+
+
+def _serve_app(host: str, port: int, api_key: str | None, dry_run: bool, backend: str, model: Path | None,
+               adapter: Path | None, lora: list[str] | None, context_length: int | None) -> None:
+    from assistant.api.security import ExposureRefused
+    from assistant.api.service import check_can_serve, serve_api
+    from assistant.console import err
+
+    if api_key:
+        raise fail("--app authenticates the workspace's users (assistant users add NAME --role ROLE), not --api-key")
+    if backend != "local" or model or lora or context_length:
+        raise fail("--app answers with the configured engine (ASSISTANT_ENGINE, ASSISTANT_HTTP_URL); "
+                   "--backend, --model, --lora and --context-length do not apply")
+    assistant = core(adapter=adapter)
+    try:
+        check_can_serve(assistant, host)
+    except ExposureRefused as exc:
+        raise fail(str(exc)) from None
+    where = f"http://{host}:{port}"
+    if dry_run:
+        err.print(f"would serve the application API of {assistant.settings.workspace} at {where}/api "
+                  f"(OpenAPI at {where}/docs, model endpoints at {where}/v1)", highlight=False)
+        return
+    err.print(f"application API of {assistant.settings.workspace} at {where}/api, OpenAPI at {where}/docs, "
+              f"model endpoints at {where}/v1; Ctrl-C stops", highlight=False)
+    serve_api(assistant, host, port)
+
+
+users_app = typer.Typer(help="Users of the application API and of the UI beyond this computer, with their keys.",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user's name (letters, digits, . _ @ -).")],
+    role: Annotated[str, typer.Option(help="reader (search, ask, status, documents), editor (+ ingest, "
+                                           "remove), admin (+ users).")] = "reader",
+) -> None:
+    """Add a user and print their new API key, once: only its hash is kept (in <workspace>/users.sqlite)."""
+    from assistant.api.users import UserError, UserStore
+    from assistant.console import err
+
+    try:
+        key = UserStore(core().settings.users_path).add(name, role)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    print(key)
+    err.print(f"user {name} ({role}) added; the key above is shown only now", highlight=False)
+
+
+@users_app.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The users, with their roles (keys are never shown again)."""
+    import datetime as dt
+
+    from assistant.api.users import UserStore
+    from assistant.console import print_json
+
+    for user in UserStore(core().settings.users_path).users():
+        if as_json:
+            print_json({"name": user.name, "role": user.role, "created_at": user.created_at})
+        else:
+            when = dt.datetime.fromtimestamp(user.created_at).strftime("%Y-%m-%d %H:%M")
+            print(f"{user.name}\t{user.role}\t{when}")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="The user to remove; their key stops working.")]) -> None:
+    """Remove a user: their key is refused from the next request on."""
+    from assistant.api.users import UserError, UserStore
+    from assistant.console import err
+
+    try:
+        UserStore(core().settings.users_path).remove(name)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    err.print(f"user {name} removed", highlight=False)
 
 
 def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key: str | None,
@@ -571,7 +758,16 @@ def ui(
     """Open the underwriter workspace in the browser: chat, library, summaries, tuning, status."""
     import os
 
+    from assistant.api.security import ExposureRefused, check_exposure
+    from assistant.api.users import UserStore
+
     settings = core(engine=engine or ("http" if url else None), http_url=url, adapter=adapter).settings
+    try:
+        check_exposure(host, has_auth=UserStore(settings.users_path).any(), what="the UI",
+                       remedy="add a user first (assistant users add NAME --role editor); the UI then asks for "
+                              "their key")
+    except ExposureRefused as exc:
+        raise fail(str(exc)) from None
     command = ui_command(host, port, settings.max_file_mb)
     env = {**os.environ, "ASSISTANT_WORKSPACE": str(settings.workspace), "ASSISTANT_ENGINE": settings.engine,
            "ASSISTANT_HTTP_URL": settings.http_url}

@@ -94,22 +94,23 @@ def print_json(payload: Any) -> None:
 
 def print_results(query: str, hits: Sequence[ScoredChunk]) -> None:
     """Ranked results: source and location, score, then the passage (shortened)."""
-    from rich.markup import escape
+    print_result_dicts(query, [{**result_dict(hit), "heading": hit.chunk.heading} for hit in hits])
 
-    from assistant.prompts import location_of
 
-    if not hits:
+def print_result_dicts(query: str, results: Sequence[dict[str, Any]]) -> None:
+    """`print_results` from results as `result_dict` gives them (local, or from the application API)."""
+    if not results:
         out.print(f"No results for: {query}", highlight=False)
         return
     out.print(f"[bold]Results for:[/bold] {query}", highlight=False)
-    for rank, hit in enumerate(hits, start=1):
-        text = " ".join(hit.chunk.text.split())
-        where = location_of(hit.chunk)
-        heading = f" · {hit.chunk.heading}" if hit.chunk.heading and hit.chunk.heading not in where else ""
-        out.print(f"[bold]{rank}.[/bold] [cyan]{escape(display_path(hit.chunk.source))}[/cyan], {escape(where)}"
-                  f"{escape(heading)}  [dim]score {hit.score:.3f}[/dim]", highlight=False)
-        if hit.chunk.flags:
-            out.print(f"   [red]⚠ flagged: {escape(describe(hit.chunk.flags))}; never used as evidence[/red]",
+    for rank, hit in enumerate(results, start=1):
+        text = " ".join(hit["text"].split())
+        where = hit["location"]
+        heading = f" · {hit['heading']}" if hit.get("heading") and hit["heading"] not in where else ""
+        out.print(f"[bold]{rank}.[/bold] [cyan]{escape(display_path(hit['source']))}[/cyan], {escape(where)}"
+                  f"{escape(heading)}  [dim]score {hit['score']:.3f}[/dim]", highlight=False)
+        if hit["flags"]:
+            out.print(f"   [red]⚠ flagged: {escape(describe(tuple(hit['flags'])))}; never used as evidence[/red]",
                       highlight=False)
         out.print("   " + text[:320] + ("…" if len(text) > 320 else ""), highlight=False)
 
@@ -123,21 +124,30 @@ def human_bytes(size: int) -> str:
     return f"{value:.1f} GB"
 
 
+def document_dict(record: Any) -> dict[str, Any]:
+    """One document as `docs list --json` (and the application API) gives it."""
+    return {"path": record.path, "title": record.title, "kind": record.kind, "pages": record.pages,
+            "chunks": record.chunks, "status": record.status, "ingested_at": record.ingested_at}
+
+
 def print_documents(records: Sequence[Any], as_json: bool) -> None:
+    print_document_dicts([document_dict(record) for record in records], as_json)
+
+
+def print_document_dicts(documents: Sequence[dict[str, Any]], as_json: bool) -> None:
     import datetime as dt
 
     if as_json:
-        for record in records:
-            print_json({"path": record.path, "title": record.title, "kind": record.kind, "pages": record.pages,
-                        "chunks": record.chunks, "status": record.status, "ingested_at": record.ingested_at})
+        for document in documents:
+            print_json(document)
         return
-    table = Table(title=f"{len(records)} documents")
+    table = Table(title=f"{len(documents)} documents")
     for column in ("document", "title", "pages", "chunks", "ingested", "status"):
         table.add_column(column)
-    for record in records:
-        when = dt.datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(display_path(record.path), record.title, str(record.pages), str(record.chunks), when,
-                      record.status)
+    for item in documents:
+        when = dt.datetime.fromtimestamp(item["ingested_at"]).strftime("%Y-%m-%d %H:%M")
+        table.add_row(display_path(item["path"]), item["title"], str(item["pages"]), str(item["chunks"]), when,
+                      item["status"])
     out.print(table)
 
 
@@ -152,12 +162,11 @@ def document_figures(record: Any) -> dict[str, Any]:
             **({"parent": record.parent} if record.parent else {}), **{f"email_{k}": v for k, v in record.meta.items()}}
 
 
-def print_status(settings: Any, stats: Any, as_json: bool, records: Sequence[Any] = (),
-                 flagged: dict[str, list[Any]] | None = None) -> None:
-    """The workspace in a table, then every document (pages, rows, sections, chunks, OCR'd pages, warnings),
-    then the documents holding flagged passages (planted instructions, hidden text), one line each."""
+def status_payload(settings: Any, stats: Any, records: Sequence[Any] = (),
+                   flagged: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    """What `status --json` prints (and the application API's status returns)."""
     flagged = flagged or {}
-    payload = {
+    return {
         "workspace": str(settings.workspace),
         "documents": stats.documents,
         "chunks": stats.chunks,
@@ -167,23 +176,39 @@ def print_status(settings: Any, stats: Any, as_json: bool, records: Sequence[Any
         "index_bytes": stats.db_bytes + stats.faiss_bytes,
         "engine": settings.engine,
         "generator": settings.generator_model if settings.engine == "embedded" else settings.http_url,
+        "flagged_passages": sum(len(items) for items in flagged.values()),
+        "files": [document_figures(record) for record in records],
+        "flagged": [item.to_dict() for items in flagged.values() for item in items],
     }
-    files = [document_figures(record) for record in records]
-    payload["flagged_passages"] = sum(len(items) for items in flagged.values())
+
+
+def print_status(settings: Any, stats: Any, as_json: bool, records: Sequence[Any] = (),
+                 flagged: dict[str, list[Any]] | None = None) -> None:
+    """The workspace in a table, then every document (pages, rows, sections, chunks, OCR'd pages, warnings),
+    then the documents holding flagged passages (planted instructions, hidden text), one line each."""
+    print_status_payload(status_payload(settings, stats, records, flagged), as_json)
+
+
+def print_status_payload(status: dict[str, Any], as_json: bool) -> None:
+    """`print_status` from its JSON (local, or from the application API)."""
     if as_json:
-        print_json({**payload, "files": files,
-                    "flagged": [item.to_dict() for items in flagged.values() for item in items]})
+        print_json(status)
         return
+    payload = {key: value for key, value in status.items() if key not in ("files", "flagged")}
+    files = status["files"]
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for item in status["flagged"]:
+        by_file.setdefault(item["source"], []).append(item)
     table = Table(show_header=False, title="Underwriter Assistant")
     for key, value in payload.items():
         shown = human_bytes(value) if key == "index_bytes" else str(value)
         table.add_row(key.replace("_", " "), shown)
     out.print(table)
-    for path, items in flagged.items():
+    for path, items in by_file.items():
         first = items[0]
         out.print(f"[red]⚠[/red] {escape(display_path(path))}: {len(items)} flagged passage"
-                  f"{'s' if len(items) != 1 else ''}, first at {escape(first.location)} ({escape(first.reason)});"
-                  " kept, never used as evidence", highlight=False)
+                  f"{'s' if len(items) != 1 else ''}, first at {escape(first['location'])} "
+                  f"({escape(first['reason'])}); kept, never used as evidence", highlight=False)
     if not files:
         return
     listing = Table(title=f"{len(files)} documents")
@@ -310,8 +335,6 @@ def stream_answer(items: Iterable[Any], show: bool = True) -> Any:
     from rich.live import Live
     from rich.text import Text
 
-    from assistant.types import Answer
-
     answer = None
     draft = ""
     live = Live(Text(""), console=err, transient=True, refresh_per_second=8) if show and err.is_terminal else None
@@ -319,7 +342,7 @@ def stream_answer(items: Iterable[Any], show: bool = True) -> Any:
         if live is not None:
             live.start()
         for item in items:
-            if isinstance(item, Answer):
+            if not isinstance(item, str):  # the checked Answer (or the API's view of one) comes last
                 answer = item
             elif item and live is not None:
                 draft += item

@@ -393,20 +393,27 @@ def start_in_thread(
     log_level: str = "warning",
 ) -> tuple[str, Callable[[], None]]:
     """Start the server in a background thread (port 0: a free one); return its base URL and a stop function."""
+    return serve_in_thread(create_app(engine, api_key=api_key), port, host, log_level=log_level)
+
+
+def serve_in_thread(
+    app: Any, port: int = 0, host: str = DEFAULT_HOST, *, log_level: str = "warning", name: str = "assistant-server"
+) -> tuple[str, Callable[[], None]]:
+    """Serve any ASGI `app` with uvicorn in a background thread (port 0: a free one); its base URL and a stop."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, api_key=api_key), log_level=log_level))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="assistant-server", daemon=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
-            raise EngineError(f"the model server did not start on {host}:{bound_port}")
+            raise EngineError(f"the server did not start on {host}:{bound_port}")
         time.sleep(0.01)
 
     def stop() -> None:

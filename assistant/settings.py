@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     audit_enabled: bool = True
     audit_db: Path | None = None  # default <workspace>/audit.sqlite
 
+    # Application API and UI (assistant/api)
+    # Folders the UI's "ingest a folder" field and the API's folder ingest may read (each with its subfolders).
+    # Empty (the default): only <workspace>/uploads, where uploads land. As JSON in ASSISTANT_INGEST_ROOTS.
+    ingest_roots: list[Path] = Field(default_factory=list)
+    api_max_queue: int = Field(default=8, ge=0)  # answers waiting for the engine beyond those being generated
+    api_engine_slots: int = Field(default=1, ge=1)  # answers generated at once (the embedded engine: one)
+    api_queue_timeout: float = 300.0  # seconds a queued answer waits for the engine before a 503
+
     @property
     def db_path(self) -> Path:
         return self.workspace / "index.sqlite3"
@@ -115,6 +123,19 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.workspace / "logs"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.workspace / "uploads"
+
+    @property
+    def users_path(self) -> Path:
+        return self.workspace / "users.sqlite"
+
+    def allowed_ingest_roots(self) -> list[Path]:
+        """The folders a folder ingest from the UI or the API may read: `ingest_roots`, else the uploads folder."""
+        roots = self.ingest_roots or [self.uploads_dir]
+        return [Path(root).expanduser().resolve() for root in roots]
 
 
 def load_settings(**overrides: Any) -> Settings:

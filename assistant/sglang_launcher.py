@@ -4,16 +4,25 @@
 scheduling, cache reports and metrics on, no `--quantization`: SGLang reads a pre-quantized folder's own config).
 `launch_sglang` starts it, waits for `/health_generate`, and stops it with SIGINT, then SIGTERM,
 then SIGKILL, on exit or Ctrl-C.
+
+The API key never goes on the command line (where `ps` and `--dry-run` would show it): SGLang takes it from
+its `--api-key` flag only, and reads no environment variable for it, but it reads any of its options from
+a YAML file given with `--config FILE` (`server_args_config_parser.ConfigArgumentMerger`, merged inside the
+process). So the key goes into a private YAML file (`api-key: ...`, mode 0600 in a 0700 folder), the command
+line says `--config FILE`, and the file is deleted as soon as the server answers (or fails to start).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +32,7 @@ import httpx
 from assistant.engines.base import EngineError
 
 INSTALL_HINT = "install the sglang extra on a GPU host: `pip install 'underwriter-assistant[sglang]'`"
+KEY_FILE_PLACEHOLDER = "<private YAML file holding api-key: ***>"  # what --dry-run shows in its place
 
 
 def sglang_command(
@@ -33,8 +43,10 @@ def sglang_command(
     context_length: int | None = None,
     lora: Mapping[str, Path | str] | None = None,
     python: str | None = None,
+    key_file: Path | str | None = None,
 ) -> list[str]:
-    """The `sglang.launch_server` command line for serving `model_dir` (with optional LoRA adapters)."""
+    """The `sglang.launch_server` command line for serving `model_dir` (with optional LoRA adapters). With
+    `api_key`, the key is not in it: `--config key_file` is (`write_key_file`), or a placeholder without one."""
     command = [
         python or sys.executable, "-m", "sglang.launch_server",
         "--model-path", str(model_dir),
@@ -45,12 +57,27 @@ def sglang_command(
         "--enable-metrics",
     ]  # fmt: skip
     if api_key:
-        command += ["--api-key", api_key]
+        command += ["--config", str(key_file) if key_file else KEY_FILE_PLACEHOLDER]
     if context_length:
         command += ["--context-length", str(int(context_length))]
     if lora:
         command += ["--enable-lora", "--lora-paths", *(f"{name}={path}" for name, path in lora.items())]
     return command
+
+
+def write_key_file(api_key: str) -> Path:
+    """A YAML file SGLang reads with `--config`, holding only the key, readable by this user only."""
+    folder = Path(tempfile.mkdtemp(prefix="sglang-key-"))  # 0700
+    path = folder / "api-key.yaml"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"api-key: {json.dumps(api_key)}\n")  # a JSON string is a YAML double-quoted scalar
+    return path
+
+
+def remove_key_file(path: Path | None) -> None:
+    if path is not None:
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
 
 
 class SGLangServer:
@@ -124,24 +151,28 @@ def launch_sglang(
         raise EngineError(f"SGLang is not installed; {INSTALL_HINT}")
     if not Path(model_dir).is_dir():
         raise EngineError(f"model folder {model_dir} does not exist")
-    command = sglang_command(model_dir, host, port, api_key, context_length, lora)
-    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to the child process
+    key_file = write_key_file(api_key) if api_key else None
     try:
-        process = subprocess.Popen(
-            command,
-            stdout=log,  # None: the server logs to our terminal
-            stderr=subprocess.STDOUT if log else None,
-            start_new_session=True,  # its own process group: our signals reach its workers too
-        )
+        command = sglang_command(model_dir, host, port, api_key, context_length, lora, key_file=key_file)
+        log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to the child process
+        try:
+            process = subprocess.Popen(
+                command,
+                stdout=log,  # None: the server logs to our terminal
+                stderr=subprocess.STDOUT if log else None,
+                start_new_session=True,  # its own process group: our signals reach its workers too
+            )
+        finally:
+            if log is not None:
+                log.close()
+        url = f"http://{host}:{port}"
+        try:
+            wait_ready(url, process, ready_timeout, api_key)
+        except BaseException:
+            stop_process(process)
+            raise
     finally:
-        if log is not None:
-            log.close()
-    url = f"http://{host}:{port}"
-    try:
-        wait_ready(url, process, ready_timeout, api_key)
-    except BaseException:
-        stop_process(process)
-        raise
+        remove_key_file(key_file)  # read at start-up: once it answers (or failed), nothing needs it
     return SGLangServer(process, url, api_key)
 
 

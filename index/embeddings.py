@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -201,6 +202,7 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self._dimension: int | None = None
+        self.tokenizer_lock = threading.Lock()
 
     def get_embedding_dimension(self) -> int:
         if self._dimension is None:
@@ -211,8 +213,9 @@ class OnnxEncoder:
         """Normalized embeddings; batches of similar token lengths (longest first), padded per batch."""
         import numpy as np
 
-        encoded = self.tokenizer([str(text).strip() for text in texts], truncation=True,
-                                 max_length=self.max_seq_length, padding=False)["input_ids"]
+        with self.tokenizer_lock:
+            encoded = self.tokenizer([str(text).strip() for text in texts], truncation=True,
+                                     max_length=self.max_seq_length, padding=False)["input_ids"]
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
         out: Any = None
         for start in range(0, len(order), batch_size):
@@ -250,11 +253,17 @@ class Embedder:
         self.backend = backend
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".assistant" / "models"
         self.threads = threads
+        # A fast tokenizer is one Rust object whose padding and truncation settings each call sets: two threads
+        # tokenizing at once (an ingest's chunker beside a search's query) corrupt each other's batch. Only the
+        # tokenizing is serialized; the forward passes still run side by side.
+        self._tokenizer_lock = threading.Lock()
 
     @cached_property
     def model(self) -> Any:
         if self.backend == "onnx-int8":
-            return self._onnx_model()
+            model = self._onnx_model()
+            model.tokenizer_lock = self._tokenizer_lock
+            return model
         quiet_libraries()
         from sentence_transformers import SentenceTransformer
 
@@ -267,6 +276,13 @@ class Embedder:
             import torch
 
             model = model.to(torch.bfloat16)
+        preprocess = model.preprocess
+
+        def locked_preprocess(*args: Any, **kwargs: Any) -> Any:
+            with self._tokenizer_lock:
+                return preprocess(*args, **kwargs)
+
+        model.preprocess = locked_preprocess  # what `encode` tokenizes each batch with
         return model
 
     def _onnx_model(self) -> OnnxEncoder:
@@ -292,7 +308,9 @@ class Embedder:
 
     def count_tokens(self, text: str) -> list[int]:
         """The embedder's token ids for `text` (the chunker's length function)."""
-        return self.model.tokenizer.encode(text, add_special_tokens=False)
+        model = self.model
+        with self._tokenizer_lock:
+            return model.tokenizer.encode(text, add_special_tokens=False)
 
     def embed(self, texts: Sequence[str]):  # -> np.ndarray (n, dim) float32
         """Embed texts; sentence-transformers sorts each call by length to cut padding."""

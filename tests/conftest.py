@@ -177,3 +177,17 @@ def profile_core(profile_workspace, embedder):
     core = Assistant(profile_workspace)
     core.__dict__["embedder"] = embedder
     return core
+
+
+# ---- the UI ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listening_on():
+    """Set the address the Streamlit server was started on (`--server.address`), restored afterwards: the UI
+    asks for a key beyond loopback."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    yield lambda host: config.set_option("server.address", host)
+    config.set_option("server.address", before)

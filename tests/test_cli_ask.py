@@ -71,9 +71,11 @@ def test_serve_sglang_dry_run_prints_the_exact_command(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
         f"{sys.executable} -m sglang.launch_server --model-path {model} --host 127.0.0.1 --port 30001 "
-        "--schedule-policy lpm --enable-cache-report --enable-metrics --api-key sekret --context-length 4096 "
+        "--schedule-policy lpm --enable-cache-report --enable-metrics "
+        "--config '<private YAML file holding api-key: ***>' --context-length 4096 "
         "--enable-lora --lora-paths uw=/adapters/uw"
     )
+    assert "sekret" not in result.output  # the key is never printed (nor on the real command line)
 
 
 def test_serve_sglang_without_sglang_says_how_to_install(tmp_path) -> None:

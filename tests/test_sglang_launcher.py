@@ -14,6 +14,7 @@ import pytest
 from assistant.engines import EngineError, GenerationRequest, generate
 from assistant.sglang_launcher import (
     INSTALL_HINT,
+    KEY_FILE_PLACEHOLDER,
     launch_sglang,
     sglang_command,
     stop_process,
@@ -47,7 +48,8 @@ def test_command_options() -> None:
     assert command[0] == sys.executable
     assert command[command.index("--host") + 1] == "0.0.0.0"
     assert command[command.index("--port") + 1] == "31000"
-    assert command[command.index("--api-key") + 1] == "k3y"
+    assert "--api-key" not in command and not any("k3y" in part for part in command)  # ps would show it
+    assert command[command.index("--config") + 1] == KEY_FILE_PLACEHOLDER
     assert command[command.index("--context-length") + 1] == "8192"
     lora_at = command.index("--lora-paths")
     assert command[lora_at - 1] == "--enable-lora"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ TIMEOUT = 180
 
 
 @pytest.fixture
-def ui(monkeypatch, tmp_path, make_assistant, embedded_engine, model_cache):
+def ui(monkeypatch, listening_on, tmp_path, make_assistant, embedded_engine, model_cache):
     """Open the UI over a fresh workspace; the core reuses the session's embedder and generator."""
     from ui import core
 
@@ -30,6 +31,8 @@ def ui(monkeypatch, tmp_path, make_assistant, embedded_engine, model_cache):
     workspace = tmp_path / "workspace"
     monkeypatch.setattr(core, "FACTORY", factory)
     monkeypatch.setenv("ASSISTANT_WORKSPACE", str(workspace))
+    monkeypatch.setenv("ASSISTANT_INGEST_ROOTS", json.dumps([str(tmp_path)]))  # the folder field reads only these
+    listening_on("127.0.0.1")  # as `assistant ui` starts it: this computer only, no sign-in
 
     class Opener:
         def __call__(self, page: str | None = None) -> AppTest:
@@ -134,6 +137,45 @@ def test_library_ingests_a_folder_with_progress_and_a_per_file_error_list(ui, tm
     documents = app.dataframe[1].value
     assert len(documents) == 5
     assert "1 failed" in texts(app)
+
+
+def test_library_refuses_a_folder_outside_the_ingest_roots(ui, tmp_path, monkeypatch) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "notes.txt").write_text("Private notes that are not a submission.")
+    app = ui("library")
+    app.text_input[0].set_value(str(outside))
+    app.button(key="FormSubmitter:folder-Ingest folder").click().run()
+    assert not app.exception, app.exception
+    assert ui.workspace.jobs.get("ingest") is None
+    shown = " ".join(str(e.value) for e in app.error)
+    assert "outside the folders this workspace may ingest" in shown and "ingest\\_roots" in shown
+
+
+def test_beyond_loopback_the_ui_asks_for_a_key_before_showing_anything(ui, listening_on) -> None:
+    from assistant.api.users import UserStore
+
+    listening_on("0.0.0.0")
+    app = ui()
+    assert "The workspace has no users" in " ".join(str(e.value) for e in app.error)
+    assert not app.text_input and not app.chat_input  # nothing of the workspace is shown
+    store = UserStore(ui.workspace.assistant.settings.users_path)
+    reader = store.add("rita", "reader")
+    app = ui()
+    assert [e.label for e in app.text_input] == ["API key"] and not app.chat_input
+    app.text_input[0].set_value("uak_not-a-key")
+    app.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert "That key is not valid." in [e.value for e in app.error]
+    assert not app.chat_input
+    app.text_input[0].set_value(reader)
+    app.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert not app.exception, app.exception
+    assert app.chat_input  # signed in: the chat page
+    app.switch_page("views/library.py").run()
+    assert not app.exception, app.exception
+    assert "adding and removing documents needs the editor role" in texts(app)
+    assert app.button(key="FormSubmitter:folder-Ingest folder").disabled
+    assert app.button(key="FormSubmitter:upload-Upload and ingest").disabled
 
 
 def test_library_ingest_can_be_cancelled(ui, tmp_path) -> None:

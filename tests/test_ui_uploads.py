@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.uploads import MAX_NAME_CHARS, UploadRefused, safe_name, save_upload, uploads_dir
+from assistant.uploads import MAX_NAME_CHARS, UploadRefused, safe_name, save_upload, uploads_dir
 
 MB = 1024 * 1024
 

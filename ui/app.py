@@ -16,6 +16,10 @@ PAGES = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="Underwriter Assistant", page_icon="📑", layout="wide")
 
+if not core.may("reader"):  # bound beyond this computer and not signed in: a key first, nothing else shown
+    core.sign_in_form()
+    st.stop()
+
 navigation = st.navigation([
     st.Page(PAGES / "chat.py", title="Chat", icon=":material/forum:", default=True),
     st.Page(PAGES / "library.py", title="Library", icon=":material/folder_open:"),

@@ -69,7 +69,57 @@ def session_user() -> str:
     """Who the audit trail records this session's answers as: the signed-in user, else "ui:" + the OS user."""
     from assistant.audit import os_user
 
-    return str(st.session_state.get(USER_KEY) or f"ui:{os_user()}")
+    user = st.session_state.get(USER_KEY)
+    return (getattr(user, "name", None) or str(user)) if user else f"ui:{os_user()}"
+
+
+# ---- who is using it -----------------------------------------------------------------------------
+
+LOCAL_USER_NAME = "local"
+
+
+def listening_on() -> str:
+    """The address this Streamlit server was started on (`--server.address`); unset, Streamlit listens on
+    every interface, which is beyond this computer."""
+    return str(st.get_option("server.address") or "0.0.0.0")
+
+
+def signed_in() -> Any:
+    """The user of this browser session: on loopback the local user (an admin, as the CLI is), else whoever
+    signed in with a key, or None."""
+    from assistant.api.security import is_loopback
+    from assistant.api.users import User
+
+    if is_loopback(listening_on()):
+        return User(LOCAL_USER_NAME, "admin")
+    return st.session_state.get(USER_KEY)
+
+
+def may(role: str) -> bool:
+    user = signed_in()
+    return user is not None and user.may(role)
+
+
+def sign_in_form() -> None:
+    """Asks for an API key (from `assistant users add`) and checks it against the workspace's users."""
+    from assistant.api.users import UserStore
+
+    users = UserStore(current_settings().users_path)
+    st.title("Underwriter Assistant")
+    st.caption(f"This workspace is served at `{listening_on()}`, beyond this computer: sign in with your API key.")
+    if not users.any():
+        st.error("The workspace has no users, so nobody can sign in. An administrator adds one on the server "
+                 "with `assistant users add NAME --role editor`.")
+        return
+    with st.form("sign_in", border=True):
+        key = st.text_input("API key", type="password", help="The key `assistant users add` printed for you.")
+        if st.form_submit_button("Sign in", type="primary"):
+            user = users.authenticate(key.strip())
+            if user is None:
+                st.error("That key is not valid.")
+            else:
+                st.session_state[USER_KEY] = user
+                st.rerun()
 
 
 # ---- usage figures ------------------------------------------------------------------------------
@@ -393,7 +443,7 @@ def start_quantize(ws: Workspace, adapter: Path | None, config: dict[str, Any]) 
 
 def display_path(path: str | Path, workspace_dir: Path) -> str:
     """A document path as an underwriter reads it: relative to the uploads folder or the workspace."""
-    from ui.uploads import uploads_dir
+    from assistant.uploads import uploads_dir
 
     text = str(path)
     for root in (uploads_dir(workspace_dir), workspace_dir, Path.home()):
@@ -498,7 +548,7 @@ def md_highlight(text: str, quote: str) -> str:
 
 def short_paths(paths: Sequence[str], workspace_dir: Path) -> dict[str, str]:
     """Labels for a list of documents: uploads by name, the rest relative to the folder they share."""
-    from ui.uploads import uploads_dir
+    from assistant.uploads import uploads_dir
 
     uploads = str(uploads_dir(workspace_dir)).rstrip(os.sep) + os.sep
     others = [p for p in paths if not p.startswith(uploads)]

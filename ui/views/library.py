@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from assistant.api.security import FolderRefused, check_ingest_folder
+from assistant.uploads import UploadRefused, save_upload, supported_types, uploads_dir
 from ui import core
-from ui.uploads import UploadRefused, save_upload, supported_types, uploads_dir
 
 ws = core.workspace()
 assistant = ws.assistant
@@ -30,7 +31,12 @@ def start(paths: list[Path], label: str) -> None:
         st.rerun()  # redraw with the job running: buttons disabled, progress polling
 
 
-busy = bool((job := ws.jobs.get("ingest")) and job.running)
+editor = core.may("editor")  # readers see the library; adding and removing documents needs an editor
+if not editor:
+    st.info(f"Signed in as {core.md_text(core.signed_in().name)} (reader): adding and removing documents needs "
+            "the editor role.")
+busy = not editor or bool((job := ws.jobs.get("ingest")) and job.running)
+roots = settings.allowed_ingest_roots()
 upload_column, folder_column = st.columns(2, gap="large")
 with upload_column, st.form("upload", clear_on_submit=True, border=True):
     files = st.file_uploader(
@@ -57,18 +63,22 @@ with upload_column, st.form("upload", clear_on_submit=True, border=True):
             notes.append(("warning", "Choose one or more files first."))
 
 with folder_column, st.form("folder", border=True):
-    folder = st.text_input("Or ingest a folder on this computer", placeholder="/home/me/submissions/harbor-foods",
-                           help="Every supported file in it and its subfolders. Files already ingested and "
-                                "unchanged cost nothing; files gone from the folder leave the library.")
+    folder = st.text_input("Or ingest a folder on this computer", placeholder=str(roots[0] / "harbor-foods"),
+                           help="Every supported file in it and its subfolders, if it lies under "
+                                + ", ".join(f"`{root}`" for root in roots) + " (the ingest_roots setting). "
+                                "Files already ingested and unchanged cost nothing; files gone from the folder "
+                                "leave the library.")
     if st.form_submit_button("Ingest folder", icon=":material/folder_open:", disabled=busy):
         notes.clear()
-        path = Path(folder.strip()).expanduser() if folder.strip() else None
-        if path is None:
+        if not folder.strip():
             notes.append(("warning", "Type the path of a folder first."))
-        elif not path.is_dir():
-            notes.append(("error", f"`{folder.strip()}` is not a folder on this computer."))
         else:
-            start([path.resolve()], f"Ingest of {path.name or path}")
+            try:
+                path = check_ingest_folder(folder, roots)
+            except FolderRefused as exc:
+                notes.append(("error", core.md_text(str(exc)) + "."))
+            else:
+                start([path], f"Ingest of {path.name or path}")
 
 for level, message in notes:
     getattr(st, level)(message)
@@ -160,7 +170,7 @@ else:
         delete_copies = st.checkbox("Also delete the uploaded copies", value=True,
                                     help=f"Only files this page uploaded (in {uploads_dir(settings.workspace)}); "
                                          "your own folders are never touched.")
-        if st.form_submit_button("Remove", icon=":material/delete:", disabled=busy) and chosen:
+        if st.form_submit_button("Remove", icon=":material/delete:", disabled=busy) and chosen and editor:
             notes.clear()
             try:
                 removed = assistant.remove_documents([Path(path) for path in chosen], wait=10.0)

@@ -1,4 +1,4 @@
-"""Uploaded files, saved safely under `<workspace>/uploads/`.
+"""Uploaded files (from the UI or the application API), saved safely under `<workspace>/uploads/`.
 
 A browser sends a file name we do not trust. `safe_name` keeps the last path component only,
 refuses `..`, hidden names, control characters and unsupported types, and replaces anything
