@@ -36,8 +36,8 @@ from assistant.profile.model import (
     Source,
     Sourced,
 )
-from assistant.profile.requests import requests_of
 from assistant.profile.prose import Aliases, Finding, location_header, location_name, read_text, visible_units
+from assistant.profile.requests import requests_of
 from assistant.profile.tables import LocationRow, TableReading, read_tables
 from assistant.prompts import location_of
 from index.types import Chunk
@@ -466,8 +466,6 @@ class ProfileBuilder:
                 known = merged.get(rec.number)
                 if known is None:
                     status = _status_word(rec.status) if rec.status else ""
-                    status = status if status in ("complete", "in progress", "declined", "open") or not status \
-                        else status
                     merged[rec.number] = rec.model_copy(update={"status": status or "open",
                                                                  "status_source": rec.source if status else None})
                     continue
@@ -509,7 +507,7 @@ class ProfileBuilder:
                     # The status may come in the sentences after the number, in the same paragraph ("TSM-25-01
                     # (pallets): Done." / "TSM-23-01: We signed ... Install is scheduled for November").
                     following = [u.text for u in units[index + 1:] if u.paragraph == unit.paragraph]
-                    status = _status_word(" ".join([text.split(number, 1)[1], *following]))
+                    status = _status_word(" ".join([text, *following]))
                     if status in ("complete", "in progress", "declined", "open"):
                         rec.status, rec.status_source = status, source
         profile.recommendations = sorted(merged.values(), key=lambda r: r.number)

@@ -31,7 +31,8 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
                   r"occ(?:upancy)?\s*(?:desc|type|class)?"),
     ("building_value", r"(?:building|bldg|buildings|structure|structures)\s*(?:value|limit|values|replacement\s*cost|"
                        r"rc|tiv|amount)?|real\s*property|building\s*/\s*structure"),
-    ("contents_value", r"contents?(?:\s*(?:value|limit))?|business\s*personal\s*prop(?:erty)?|bpp|personal\s*prop(?:erty)?|"
+    ("contents_value", r"contents?(?:\s*(?:value|limit))?|business\s*personal\s*prop(?:erty)?|bpp|"
+                       r"personal\s*prop(?:erty)?|"
                        r"(?:contents\s*/\s*)?bpp\s*(?:value|limit)?|(?:stock|inventory)\s*(?:and|&)\s*(?:equipment|"
                        r"equip)|(?:equipment|equip|machinery)\s*(?:and|&|/)\s*(?:stock|inventory|contents)|m\s*&\s*e|"
                        r"contents?\s*(?:and|&|/)\s*(?:equipment|equip|stock)|stock|inventory|equipment"),
@@ -46,15 +47,18 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("construction", r"const(?:r|ruction)?\s*(?:type|code|description|desc)?(?:\s*\(.*\))?"),
     ("year_built", r"(?:year|yr)\.?\s*(?:built|blt|constructed|of\s*construction)|built|yoc|year\s*of\s*const\w*|"
                    r"orig(?:inal)?\s*year"),
-    ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|(?:sprinklers?|spr|spk|sprk)\s*(?:\(?y\s*/\s*n\)?)?|sprinklered\?|"
+    ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|(?:sprinklers?|spr|spk|sprk)\s*(?:\(?y\s*/\s*n\)?)?|"
+                    r"sprinklered\?|"
                     r"fully\s*sprinklered"),
-    ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*(?:sprinklered|spk|sprk|spr)|sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
+    ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*(?:sprinklered|spk|sprk|spr)|"
+                               r"sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
                                r"(?:\s*\(%\))?|sprinkler\s*coverage\s*%|%\s*sprinkler\s*coverage"),
     ("sprinkler_type", r"sprinkler\s*(?:type|system|systems|protection)|sprinklers|sprinkler|system(?:\s*type)?"),
     ("area_sqft", r"(?:gross\s*)?(?:square\s*(?:footage|feet)|sq\.?\s*ft\.?|sf|area|floor\s*area|building\s*area|gla|"
                   r"area\s*\(sq\.?\s*ft\.?\)|total\s*area|gross\s*area|bldg\s*sq\s*ft)(?:\s*\(.*\))?"),
     ("stories", r"(?:no\.?\s*of\s*|#\s*)?(?:stories|storeys|floors)|stories\s*\(#\)"),
-    ("ppc", r"(?:iso\s*)?(?:ppc|pc|public\s*protection(?:\s*class(?:ification)?)?|prot(?:ection)?\s*class(?:ification)?)"),
+    ("ppc", r"(?:iso\s*)?(?:ppc|pc|public\s*protection(?:\s*class(?:ification)?)?|"
+            r"prot(?:ection)?\s*class(?:ification)?)"),
     ("alarm", r"(?:fire\s*)?alarms?(?:\s*(?:type|system))?|detection|central\s*station"),
     ("sprinkler_design", r"(?:sprinkler\s*)?design(?:\s*(?:basis|density|criteria))?"),
     ("protection", r"(?:fire\s*)?protection"),
@@ -332,8 +336,8 @@ def location_building_key(cell: str | None) -> str | None:
     """'Loc 1 Bldg 2', 'Loc 1, Bldg 2', '1-2', '1/2' -> '1-2'; 'Loc 3' -> '3'."""
     if is_empty(cell):
         return None
-    both = re.match(r"^\s*(?:loc(?:ation)?\.?\s*#?\s*)?0*(\d{1,4})\s*(?:,\s*|\s+|-|/)\s*(?:bldg\.?|building)\s*#?\s*0*(\d{1,3})\b",
-                    cell or "", re.IGNORECASE)
+    both = re.match(r"^\s*(?:loc(?:ation)?\.?\s*#?\s*)?0*(\d{1,4})\s*(?:,\s*|\s+|-|/)\s*(?:bldg\.?|building)\s*#?\s*"
+                    r"0*(\d{1,3})\b", cell or "", re.IGNORECASE)
     if both:
         return f"{both.group(1)}-{both.group(2)}"
     return location_key(cell)

@@ -163,7 +163,8 @@ _SUB_AREA_SUBJECT = re.compile(r"\b(?:attics?|mezzanines?|rooms?|spaces?|offices
                                re.IGNORECASE)
 _DESIGN = re.compile(r"\bNFPA\s+(13[RD]?)\b(?!\s*-)", re.IGNORECASE)
 _SPRINKLER_WORDS = re.compile(r"\bsprinkler|\bwet[\s-]pipe|\bdry[\s-]pipe|\bsystems?\b|\bprotection\b", re.IGNORECASE)
-_HYDRANT = re.compile(r"\b(?:hydrants?|fire\s+plugs?|(?:nearest|closest)\s+plug)\b[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"
+_HYDRANT = re.compile(r"\b(?:hydrants?|fire\s+plugs?|(?:nearest|closest)\s+plug)\b"
+                      r"[^.;]{0,90}?(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?|')(?!\w)|"
                       r"(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)\s*(?:feet|foot|ft\.?)\s+(?:from|to)\s+(?:the\s+)?"
                       r"(?:nearest\s+)?(?:public\s+|private\s+)?hydrant", re.IGNORECASE)
 _STATION = re.compile(r"\b(?:fire\s+(?:department|station|district|hall|company)|fire\s+&\s+rescue|fire\s+rescue|"
@@ -237,7 +238,8 @@ def construction_named(text: str) -> tuple[int | None, str | None]:
 
 
 _SURROUNDINGS = re.compile(r"\b(?:north|south|east|west)(?:east|west)?\b[^.;]{0,40}?\b\d[\d,]*\s*(?:feet|ft|foot)\b|"
-                           r"\b\d[\d,]*[\s-]*(?:feet|ft|foot)\s+(?:to\s+the\s+)?(?:north|south|east|west)\b", re.IGNORECASE)
+                           r"\b\d[\d,]*[\s-]*(?:feet|ft|foot)\s+(?:to\s+the\s+)?(?:north|south|east|west)\b",
+                           re.IGNORECASE)
 
 
 def extract(text: str) -> list[tuple[str, object]]:
