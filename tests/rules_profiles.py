@@ -161,6 +161,7 @@ def harbor_profile() -> Profile:
             file=NOTES, location="line 4", quote="Line: Commercial property, proposed effective 01/01/2025",
             role="notes")),
         documents=[SOV, LOSS_RUN, INSPECTION, BROKER, NOTES],
+        roles={SOV: "sov", LOSS_RUN: "loss_run", INSPECTION: "inspection", BROKER: "broker", NOTES: "notes"},
         locations=[loc1, loc2],
         totals={"tiv": Sourced(value=88280000, source=total_source),
                 "building_value": Sourced(value=31550000, source=total_source),

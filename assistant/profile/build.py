@@ -158,7 +158,8 @@ _REC_LINE = re.compile(rf"^\s*{_REC_ID}\s*(?:,\s*(?P<priority>[a-z]+)\s*)?[:.)-]
 _REC_MENTION = re.compile(r"\b(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3})\s*\((?P<text>[^)]{10,160})\)(?P<after>.*)$")
 _VALUED = re.compile(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at)?\s*:?\s*"
                      r"(\S+(?:\s+\d{1,2},?\s+\d{4})?)", re.IGNORECASE)
-_INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant)\s*:\s*([A-Z][\w&,.' -]{2,80}?)"
+_INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant|risk|insured\s+name)\s*:\s*"
+                      r"([A-Z][\w&,.' -]{2,80}?)"
                       r"(?=\.\s|\s{2,}|\s+(?:policy|prepared|broker|dba)\b|[;(]|$)", re.IGNORECASE)
 _REC_STATUS = [  # the first that matches: "partially complete" is in progress, not complete
     ("declined", r"\bdeclined\b|\brejected\b|\bwill\s+not\b|\bwon'?t\b|\brefused\b|\bnot\s+(?:be\s+)?doing\b|"
@@ -176,6 +177,34 @@ def _status_word(text: str) -> str:
         if re.search(pattern, text, re.IGNORECASE):
             return word
     return text.strip().lower()
+
+
+_COMPANY = re.compile(r"\b((?:[A-Z][\w&'.-]*\s+){0,5}[A-Z][\w&'.-]*,?\s+(?:Inc|LLC|L\.L\.C|LP|L\.P|LLP|Ltd|Co|"
+                      r"Company|Corporation|Corp|Partners|Group)\b\.?)")
+_NOT_INSURED = re.compile(r"\b(?:insurance|mutual|indemnity|assurance|casualty|underwriters?|brokerage|brokers?|agency|"
+                          r"engineering|inspection|loss\s+control|consult\w*|adjust\w*|services|risk|monitoring|"
+                          r"fire|sprinkler|alarm|protection)\b", re.IGNORECASE)
+
+
+def _company_named_most(profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]]) -> Sourced | None:
+    """No document labels the insured: the company name the documents mention most ('Tri-State Metal
+    Finishing, Inc.'), leaving out carriers, brokers, engineers and other service firms."""
+    counts: dict[str, list[Source]] = {}
+    for path in paths:
+        for unit in visible_units(chunks[path]):
+            for match in _COMPANY.finditer(unit.text):
+                name = match.group(1).strip()
+                if _NOT_INSURED.search(name) or len(name) > 80:
+                    continue
+                counts.setdefault(name, []).append(Source(
+                    file=unit.chunk.source, location=location_of(unit.chunk), quote=unit.text,
+                    chunk_id=unit.chunk.id, page=unit.chunk.page, role=profile.roles.get(path, "")))
+    if not counts:
+        return None
+    name, sources = max(counts.items(), key=lambda item: (len({s.file for s in item[1]}), len(item[1])))
+    if len({s.file for s in sources}) < 2:
+        return None  # named in one document only: not enough to call it the insured
+    return Sourced(value=name, source=sources[0], method="text")
 
 
 class ProfileBuilder:
@@ -387,14 +416,19 @@ class ProfileBuilder:
                 for key, value in totals.items():
                     stated.setdefault(key, value)
         for key in TOTAL_FIELDS:
-            if key in stated:
-                profile.totals[key] = stated[key]
-                continue
             values = [loc.get(key) for loc in profile.locations]
             known = [v for v in values if isinstance(v, int | float)]
-            if known and len(known) == len(values):
-                profile.totals[key] = Sourced(value=float(sum(known)) if key in VALUE_FIELDS else int(sum(known)),
-                                              method="derived", basis=f"sum of {len(known)} locations")
+            summed = (float(sum(known)) if key in VALUE_FIELDS else int(sum(known))) if known and \
+                len(known) == len(values) else None
+            if key in stated and (summed is None or abs(float(stated[key].value) - summed) <= 1.0):
+                profile.totals[key] = stated[key]
+            elif summed is not None:
+                # Where the statement's totals row disagrees with its rows, the rows are added up (the total is
+                # then derived) and `conflicts` names both figures.
+                basis = f"sum of {len(known)} locations" + (
+                    f"; the totals row states {stated[key].value:,.0f} ({stated[key].source.cite()})"
+                    if key in stated and stated[key].source else "")
+                profile.totals[key] = Sourced(value=summed, method="derived", basis=basis)
 
     def _facts(self, profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]],
                readings: dict[str, TableReading]) -> None:
@@ -426,6 +460,8 @@ class ProfileBuilder:
                         amount = columns.money(premium.group(1) or premium.group(2))
                         if amount:
                             profile.premium["expiring"] = Sourced(value=amount, source=source, method="text")
+        if profile.insured is None:
+            profile.insured = _company_named_most(profile, paths, chunks)
         for path in paths:
             if profile.roles[path] != "loss_run":
                 continue

@@ -96,9 +96,15 @@ def _location_conflicts(profile: Profile) -> list[Conflict]:
 
 def _total_conflicts(profile: Profile, readings: dict[str, TableReading]) -> list[Conflict]:
     found = []
+    stated_rows: dict[str, Sourced] = {}
+    for path in profile.documents:
+        if profile.roles.get(path) == "sov":
+            for totals in readings[path].location_totals:
+                for key, value in totals.items():
+                    stated_rows.setdefault(key, value)
     for key in TOTAL_FIELDS:
-        stated = profile.totals.get(key)
-        if stated is None or stated.method == "derived":
+        stated = stated_rows.get(key)
+        if stated is None:
             continue
         values = [loc.get(key) for loc in profile.locations]
         rows = [v for v in values if isinstance(v, int | float)]
@@ -135,6 +141,9 @@ _NO_LOSSES = re.compile(r"\b(?:no|zero)\s+(?P<line>property\s+|liability\s+|gl\s
 _COUNT = re.compile(r"\b(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<line>property\s+|"
                     r"liability\s+)?(?:claims|losses)\s+in\s+(?:the\s+)?(?:last\s+|past\s+)?(?P<y>\d{1,2}|one|two|"
                     r"three|four|five|six|seven|eight|nine|ten)\s+years\b", re.IGNORECASE)
+_SOME_ONLY = re.compile(r"\b(?:largest|biggest|major|significant|notable|recent|includ\w*|such\s+as|among|e\.g\.|"
+                        r"for\s+example|main|principal|highlights?)\b", re.IGNORECASE)
+_YEARS = re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years\b", re.IGNORECASE)
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -211,9 +220,25 @@ def _summary_conflicts(profile: Profile, chunks: dict[str, list[Chunk]]) -> list
                                                                                          f"which the summary leaves out"
                                                                                          if left else "")))
                     continue
-            if not re.search(r"\b(?:largest|biggest|major|significant|large)\b", text, re.IGNORECASE):
-                continue
             mentioned = _mentioned(claims, text)
+            if not re.search(r"\b(?:largest|biggest|major|significant|large)\b", text, re.IGNORECASE):
+                # A summary that lists the losses one by one, and does not say it lists only some of them: a
+                # loss of the same line in the period it covers that it leaves out is missing from it.
+                if len(mentioned) >= 2 and not _SOME_ONLY.search(text):
+                    years = _YEARS.search(text)
+                    since = date(anchor.year - _count(years.group(1)), anchor.month, min(anchor.day, 28)) \
+                        if years else None
+                    lines = {m.line for m in mentioned}
+                    left = [c for c in claims if c not in mentioned and c.line in lines and (c.incurred or 0) > 0
+                            and (since is None or (c.date_of_loss and c.date_of_loss >= since))]
+                    if left:
+                        listed = "; ".join(f"{c.date_of_loss} ${c.incurred:,.0f} ({c.claim_number or 'no claim number'}"
+                                           f", {c.source.cite()})" for c in left)
+                        readings = [quote] + [_claim_reading(c) for c in left]
+                        found.append(Conflict(field="loss_history", readings=readings,
+                                              summary=f"The broker's loss summary ({_where(quote)}) names "
+                                                      f"{len(mentioned)} losses and leaves out {listed}"))
+                continue
             if not mentioned:
                 continue
             smallest = min(c.incurred or 0.0 for c in mentioned)

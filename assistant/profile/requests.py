@@ -61,6 +61,29 @@ def _amounts(name: str, text: str) -> dict[str, float]:
     return found
 
 
+# "$25,000 all other perils deductible", "$10,000 AOP deductible", "$25,000 AOP": an amount before what it is for.
+_AMOUNT_FIRST = re.compile(r"\$\s?(?P<n>[\d,]+(?:\.\d+)?)(?:\s*(?P<scale>k|m|mm|million|thousand)\b)?\s+"
+                           r"(?P<name>(?:[A-Za-z/&.-]+\s+){0,3}?(?:deductible|sublimit|limit|retention)|aop|"
+                           r"all\s+other\s+perils)\b", re.IGNORECASE)
+_DEDUCTIBLE_BY_NAME = re.compile(r"^(?:aop|all\s+other\s+perils)$", re.IGNORECASE)
+
+
+def _amount_first(text: str, source: Source) -> list[CoverageRequest]:
+    found = []
+    for match in _AMOUNT_FIRST.finditer(text):
+        name = " ".join(match.group("name").split())
+        value = columns.money(f"${match.group('n')}{match.group('scale') or ''}")
+        if value is None:
+            continue
+        kind = ("deductible" if re.search(r"deductible|retention", name, re.I) or _DEDUCTIBLE_BY_NAME.match(name)
+                else "sublimit" if "sublimit" in name.lower() else "limit")
+        coverage = re.sub(r"\s*\b(?:deductible|sublimit|limit|retention)$", "", name, flags=re.IGNORECASE).strip()
+        if not coverage or not _COVERAGE.search(coverage + " " + kind):
+            continue
+        found.append(CoverageRequest(coverage=coverage, text=match.group(0), source=source, **{kind: value}))
+    return found
+
+
 def _request(name: str, text: str, source: Source) -> CoverageRequest | None:
     name = " ".join(name.split()).strip(" -:,")
     if not _COVERAGE.search(name) or _NOT_A_REQUEST.search(name):
@@ -69,6 +92,8 @@ def _request(name: str, text: str, source: Source) -> CoverageRequest | None:
     if not amounts:
         return None
     coverage = re.sub(r"\s*\b(?:deductible|limit)\b\s*$", "", name, flags=re.IGNORECASE).strip() or name
+    if _DEDUCTIBLE_BY_NAME.match(coverage) and "limit" in amounts and len(amounts) == 1:
+        amounts = {"deductible": amounts["limit"]}  # "AOP $25,000": an all-other-perils amount is a deductible
     return CoverageRequest(coverage=coverage, text=f"{name}: {text}".strip(), source=source, **amounts)
 
 
@@ -84,12 +109,14 @@ def requests_of(profile: Profile, paths: Sequence[str], chunks: dict[str, list[C
                 found.append(request)
         for unit in visible_units(chunks[path]):
             for line in re.split(r"\n|(?<=\))\s*;\s*", unit.text):
-                parts = _split_line(line)
-                if parts is None:
+                if "$" not in line:
                     continue
+                parts = _split_line(line)
                 source = Source(file=unit.chunk.source, location=location_of(unit.chunk), quote=unit.text,
                                 chunk_id=unit.chunk.id, page=unit.chunk.page, role="broker")
-                request = _request(parts[0], parts[1], source)
-                if request is not None and request.coverage.lower() not in {r.coverage.lower() for r in found}:
-                    found.append(request)
+                request = _request(parts[0], parts[1], source) if parts is not None else None
+                candidates = [request] if request is not None else _amount_first(line, source)
+                for candidate in candidates:
+                    if candidate.coverage.lower() not in {r.coverage.lower() for r in found}:
+                        found.append(candidate)
     return found

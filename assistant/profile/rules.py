@@ -57,7 +57,7 @@ LOSSES_FIELDS = ("claims", "open_claims", "incurred", "paid", "open_reserves", "
                  "stated_loss_ratio_pct", "frequency_per_year", "years_covered", "earned_premium")
 RECOMMENDATION_FIELDS = ("number", "text", "priority", "status", "location")
 SUBMISSION_FIELDS = ("largest_location_tiv", "total_tiv", "total_area_sqft", "location_count", "loss_run_age_days",
-                     "property_claims_5y", "claims_5y")
+                     "property_claims_5y", "claims_5y", "loss_run_documents")
 # A coverage request's own amounts, and the submission's figures a rule may weigh them against (a minimum
 # deductible by program TIV).
 REQUEST_FIELDS = ("coverage", "limit", "sublimit", "deductible", "text", *SUBMISSION_FIELDS)
@@ -524,6 +524,11 @@ class _Facts:
             return Value(total_value, evidence, partial)
         if name == "location_count":
             return Value(len(locations)) if locations else Missing("no locations in the profile")
+        if name == "loss_run_documents":  # how many of the submission's documents are loss runs (0: none sent)
+            runs = sorted(path for path, role in self.profile.roles.items() if role == "loss_run")
+            return Value(len(runs), [Evidence(field=name, value=len(runs), method="derived",
+                                              basis="loss runs among the documents: " + (", ".join(
+                                                  p.rsplit("/", 1)[-1] for p in runs) or "none"))])
         if name == "loss_run_age_days":
             dated = [(s, _as_date(s.valuation_date.value)) for s in self.profile.losses if s.valuation_date]
             dated = [(s, d) for s, d in dated if d is not None]
