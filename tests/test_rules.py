@@ -214,6 +214,7 @@ def test_recommendation_rules_need_an_inspection(tmp_path: Path) -> None:
     assert [t.subject for t in result.triggers] == ["recommendation HF-24-02"]
     assert result.triggers[0].evidence[1].sources[0].file.endswith("underwriter_notes.txt")  # the latest status
     profile.recommendations = []
+    profile.roles = {}  # no inspection among the documents either
     assert check(profile, rules).result("open-high").status == "cannot_check"
     profile.roles = {"/docs/harbor-foods/fire_inspection_2024.pdf": "inspection"}
     assert check(profile, rules).result("open-high").status == "clear"
