@@ -224,7 +224,7 @@ def summarize_baseline(core: Any, golds: dict[str, dict[str, Any]]) -> dict[str,
     report = core.summarize(all_documents=True)
     by_folder: dict[str, list[Any]] = {}
     for summary in report.summaries:
-        by_folder.setdefault(Path(summary.path).parent.name, []).append(summary)
+        by_folder.setdefault(Path(summary.document).parent.name, []).append(summary)
     shared = {"insured": "insured", "hydrant_distance_ft": "hydrant", "fire_station_distance_mi": "fire_department",
               "construction_class": "construction"}
     found = {key: [0, 0] for key in shared}
