@@ -148,9 +148,12 @@ _EFFECTIVE = re.compile(
     r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})|\bterm\s*:?\s*(?P<t>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
     r"\d{1,2}/\d{1,2}/\d{2,4})\s+(?:to|-|through)\b|\b(?:renewal|inception)\s+(?:date\s+)?(?:of|is|on)\s+"
     r"(?P<r>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})", re.IGNORECASE)
-_EXPIRING = re.compile(r"\b(?:expiring|annual|current|incumbent'?s?)\s+(?:annual\s+)?premiums?\s*(?::|of|is|was|at)?\s*"
-                       r"(?:property\s+)?\$\s?([\d,]+(?:\.\d\d)?)|\bat\s+an\s+annual\s+premium\s+of\s+\$\s?([\d,]+)",
+_EXPIRING = re.compile(r"\b(?:expiring|annual|current|incumbent'?s?)\s+(?:annual\s+)?(?:prem(?:ium)?s?\.?)\s*"
+                       r"(?:with\s+[\w ]{1,30}?\s+)?(?::|of|is|was|at)?\s*(?:property\s+)?"
+                       r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)|\bat\s+an\s+annual\s+premium\s+of\s+(\$\s?[\d,]+)",
                        re.IGNORECASE)
+_PROPERTY_PREMIUM = re.compile(r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)\s+(?:for\s+)?property\b|\bproperty\s+"
+                               r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)", re.IGNORECASE)
 _REC_ID = r"(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})"
 # 'HEG-24-1: Add an explosion isolation valve ...'; 'BPC-25-01, urgent: have the PSM audit done ...'
 _REC_LINE = re.compile(rf"^\s*{_REC_ID}\s*(?:,\s*(?P<priority>[a-z]+)\s*)?[:.)-]\s+(?P<text>.{{10,}}?)(?P<after>)$")
@@ -457,7 +460,10 @@ class ProfileBuilder:
                 if "expiring" not in profile.premium:
                     premium = _EXPIRING.search(text)
                     if premium:
-                        amount = columns.money(premium.group(1) or premium.group(2))
+                        # "$188,300 ($166,800 property, $21,500 general liability)": the property premium
+                        split = _PROPERTY_PREMIUM.search(text[premium.start():])
+                        amount = columns.money(((split.group(1) or split.group(2)) if split else
+                                                (premium.group(1) or premium.group(2))).replace(" ", ""))
                         if amount:
                             profile.premium["expiring"] = Sourced(value=amount, source=source, method="text")
         if profile.insured is None:
@@ -493,6 +499,21 @@ class ProfileBuilder:
                     seen[key] = claim
             profile.terms += readings[path].terms
         profile.claims = sorted(seen.values(), key=lambda c: (c.line, c.date_of_loss or date.min))
+        known = {loc.number for loc in profile.locations}
+        for claim in profile.claims:
+            claim.location = self._location_key(claim.location, known)
+
+    def _location_key(self, given: str, known: set[str]) -> str:
+        """A location as a table names it ('1', '1-2', 'Lumen Hotel Asheville', 'Kettering') as a key of the
+        profile's locations, or '' when it names none or several."""
+        if not given or given in known:
+            return given if given in known else ""
+        if "-" in given and given.split("-", 1)[0] in known:
+            return given.split("-", 1)[0]
+        named = self._aliases.named(given)
+        if len(named) == 1 and next(iter(named)) in known:
+            return next(iter(named))
+        return ""
 
     def _recommendations(self, profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]],
                          readings: dict[str, TableReading]) -> None:
@@ -546,6 +567,9 @@ class ProfileBuilder:
                     status = _status_word(" ".join([text, *following]))
                     if status in ("complete", "in progress", "declined", "open"):
                         rec.status, rec.status_source = status, source
+        known = {loc.number for loc in profile.locations}
+        for rec in merged.values():
+            rec.location = self._location_key(rec.location, known)
         profile.recommendations = sorted(merged.values(), key=lambda r: r.number)
 
     @staticmethod

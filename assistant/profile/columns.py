@@ -21,9 +21,11 @@ _NUMBER = r"(?:no|number|num|#|nbr|id)?"
 LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("location", rf"(?:loc|location|site|premises?|prem)\s*{_NUMBER}"),
     ("building", r"(?:bldg|building|bld|structure)\s*(?:no|number|num|#|nbr|id)?"),
-    ("name", r"(?:property|premises|building|bldg|location|site|facility|community|plant)(?:\s*name)?|name"),
+    ("name", r"(?:property|premises|building|bldg|location|site|facility|community|plant|hotel|store|branch|complex|"
+             r"campus|school|project)(?:\s*name)?|name"),
+    ("buildings", r"(?:#|no|number)\s*(?:of\s*)?(?:bldgs|buildings)|(?:bldgs|buildings)\s*(?:#|count)|bldg\s*count"),
     ("address", r"(?:street|property|location|site|physical|risk)?\s*address(?:\s*line\s*1)?|street"),
-    ("city", r"city|town"),
+    ("city", r"(?:city|town)(?:\s*,?\s*(?:st|state))?(?:\s*,?\s*zip(?:\s*code)?)?"),
     ("state", r"state|st|province"),
     ("zip", r"zip(?:\s*code)?|postal\s*code|post\s*code"),
     ("occupancy", r"occupancy(?:\s*(?:description|desc))?|description|occupancy\s*/\s*use|building\s*use|use|"
@@ -35,7 +37,8 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
                        r"personal\s*prop(?:erty)?|"
                        r"(?:contents\s*/\s*)?bpp\s*(?:value|limit)?|(?:stock|inventory)\s*(?:and|&)\s*(?:equipment|"
                        r"equip)|(?:equipment|equip|machinery)\s*(?:and|&|/)\s*(?:stock|inventory|contents)|m\s*&\s*e|"
-                       r"contents?\s*(?:and|&|/)\s*(?:equipment|equip|stock)|stock|inventory|equipment"),
+                       r"contents?\s*(?:and|&|/)\s*(?:equipment|equip|stock)(?:\s*/\s*\w+)*|stock|inventory|equipment|"
+                       r"ff\s*&\s*e(?:\s*/\s*contents)?|furniture\s*(?:&|and)\s*fixtures|contents\s*/\s*m\s*&\s*e.*"),
     ("bi_value", r"business\s*(?:income|interruption)(?:\s*(?:value|limit))?(?:\s*/?\s*(?:&|and)?\s*ee)?|"
                  r"bi(?:\s*/\s*ee|\s*&\s*ee|\s*ee|\s*/\s*rents?|\s*&\s*rents?)?(?:\s*\(.*\))?|time\s*element|"
                  r"rents?(?:\s*value)?|gross\s*earnings|loss\s*of\s*rents|rental\s*income|business\s*income|"
@@ -43,14 +46,14 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
     ("tiv", r"(?:total\s*)?(?:insured\s*)?values?|tiv|total\s*tiv|total|total\s*insured\s*values?|total\s*values|"
             r"insured\s*values?\s*total|(?:location|combined|grand)\s*(?:total|value|values)|sum\s*insured|"
             r"total\s*(?:sum\s*insured|location\s*value)"),
-    ("construction_class", r"(?:iso\s*)?constr(?:uction)?\s*class(?:\s*\(.*\))?|iso\s*class|iso\s*constr(?:uction)?"),
+    ("construction_class", r"(?:iso\s*)?constr(?:uction)?\s*class(?:\s*\(.*\))?|iso\s*class|iso\s*const\w*|iso"),
     ("construction", r"const(?:r|ruction)?\s*(?:type|code|description|desc)?(?:\s*\(.*\))?"),
     ("year_built", r"(?:year|yr)\.?\s*(?:built|blt|constructed|of\s*construction)|built|yoc|year\s*of\s*const\w*|"
                    r"orig(?:inal)?\s*year"),
     ("sprinklered", r"sprinklered\s*(?:\(?y\s*/\s*n\)?)?|(?:sprinklers?|spr|spk|sprk)\s*(?:\(?y\s*/\s*n\)?)?|"
                     r"sprinklered\?|"
                     r"fully\s*sprinklered"),
-    ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*(?:sprinklered|spk|sprk|spr)|"
+    ("sprinkler_coverage_pct", r"coverage|(?:%|percent|pct)\s*(?:sprinklered|spk|sprk|spr)|(?:spr|spk|sprk)\s*%|"
                                r"sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
                                r"(?:\s*\(%\))?|sprinkler\s*coverage\s*%|%\s*sprinkler\s*coverage"),
     ("sprinkler_type", r"sprinkler\s*(?:type|system|systems|protection)|sprinklers|sprinkler|system(?:\s*type)?"),
@@ -78,7 +81,9 @@ CLAIM_COLUMNS: list[tuple[str, str]] = [
     ("paid", r"(?:total\s*)?paid(?:\s*(?:loss|losses|to\s*date|amount|indemnity))?|indemnity\s*paid|loss\s*paid"),
     ("reserve", r"(?:o\s*/\s*s|outstanding|open|case)?\s*reserves?d?(?:\s*amount)?|outstanding|o\s*/\s*s"),
     ("incurred", r"(?:total\s*)?incurred(?:\s*(?:loss|losses|amount))?|total(?:\s*loss)?|gross\s*incurred"),
-    ("location", rf"(?:loc|location|site|premises?)\s*{_NUMBER}|loc\s*/\s*bldg|location\s*/\s*building"),
+    ("closed", r"closed(?:\s*date)?|date\s*closed"),
+    ("location", rf"(?:loc|location|site|premises?)\s*{_NUMBER}|loc\s*/\s*bldg|location\s*/\s*building|"
+                 r"property|facility|hotel|store"),
 ]
 TERM_COLUMNS: list[tuple[str, str]] = [
     ("term", r"(?:pol(?:icy)?\s*)?(?:term|year)"),
@@ -114,15 +119,30 @@ def normalize_header(header: str) -> str:
     return " ".join(text.split())
 
 
+def _header_texts(header: str) -> list[str]:
+    """The header normalised, then without a trailing note in brackets ('Rental Income (12 mo)')."""
+    text = normalize_header(header)
+    bare = re.sub(r"\s*\([^)]*\)\s*$", "", text).strip()
+    return [t for t in dict.fromkeys((text, bare)) if t]
+
+
 def match_header(header: str, vocabulary: list[tuple[str, str]]) -> str | None:
     """The field a column header names under one table kind's vocabulary, or None."""
-    text = normalize_header(header)
-    if not text:
-        return None
-    for key, pattern in vocabulary:
-        if re.fullmatch(pattern, text):
-            return key
+    for text in _header_texts(header):
+        for key, pattern in vocabulary:
+            if re.fullmatch(pattern, text):
+                return key
     return None
+
+
+def header_scale(header: str) -> float:
+    """What a header says its amounts are counted in: '($K)', '$000', 'in thousands' -> 1000; '($M)' -> 1e6."""
+    text = header.lower()
+    if re.search(r"\(\s*\$?\s*(?:k|000s?|thousands?)\s*\)|\$\s*(?:k|000)\b|in\s+thousands|\bthousands\b", text):
+        return 1e3
+    if re.search(r"\(\s*\$?\s*(?:m|mm|millions?)\s*\)|\$\s*mm?\b|in\s+millions", text):
+        return 1e6
+    return 1.0
 
 
 def columns_of(headers: list[str], vocabulary: list[tuple[str, str]],
@@ -133,17 +153,14 @@ def columns_of(headers: list[str], vocabulary: list[tuple[str, str]],
     taken: set[str] = set()
     found: dict[str, str] = {}
     for header in headers:
-        text = normalize_header(header)
-        if not text:
-            continue
-        for key, pattern in vocabulary:
-            if key in taken or not re.fullmatch(pattern, text):
-                continue
-            if cells is not None and not _fits(key, cells.get(header, [])):
-                continue
-            taken.add(key)
-            found[header] = key
-            break
+        for text in _header_texts(header):
+            key = next((key for key, pattern in vocabulary if key not in taken and re.fullmatch(pattern, text)
+                        and (cells is None or _fits(key, cells.get(header, []), vocabulary is LOCATION_COLUMNS))
+                        and not (key in ("location", "building", "buildings") and "$" in header)), None)
+            if key is not None:
+                taken.add(key)
+                found[header] = key
+                break
     return found
 
 
@@ -151,14 +168,14 @@ _AMOUNT_FIELDS = frozenset(("building_value", "contents_value", "bi_value", "tiv
                             "earned_premium", "written_premium"))
 
 
-def _fits(key: str, values: list[str]) -> bool:
+def _fits(key: str, values: list[str], location_table: bool = True) -> bool:
     filled = [value for value in values if not is_empty(value) and not is_total(value)
               and not (len(value) > 30 and len(value.split()) > 4)]  # a note under the table, not a cell
     if not filled:
         return True
     if key in _AMOUNT_FIELDS:
         return any("$" in value or (money(value) or 0) >= 1000 or money(value) == 0 for value in filled)
-    if key in ("location", "building"):  # most cells: a footnote row under the table is not a location
+    if key in ("location", "building") and location_table:  # most cells: a footnote row is not a location
         return sum(location_key(value) is not None for value in filled) >= max(1, 0.75 * len(filled))
     if key == "name":  # a name, not a number or an amount
         return sum(bool(re.search(r"[A-Za-z]{3}", value)) and money(value) is None for value in filled) >= \
@@ -233,10 +250,14 @@ def percent(cell: str | None) -> float | None:
 
 
 def yes_no(cell: str | None) -> bool | None:
-    """'Y', 'Yes', 'sprinklered', '100%' -> True; 'N', 'No', 'None', 'not sprinklered', '0%' -> False."""
+    """'Y', 'Yes', 'Yes - wet/ESFR', 'sprinklered', '100%' -> True; 'N', 'No', 'None', 'not sprinklered', '0%' ->
+    False."""
     if cell is None:
         return None
     text = cell.strip().lower()
+    lead = re.match(r"^(yes|no|y|n)\b\s*[-–,:;(/]", text)
+    if lead:
+        return lead.group(1).startswith("y")
     if re.fullmatch(r"y|yes|true|1|x|sprinklered|full(?:y)?(?:\s+sprinklered)?|partial(?:ly)?(?:\s+sprinklered)?",
                     text):
         return True
@@ -327,9 +348,9 @@ def location_key(cell: str | None) -> str | None:
     """'1', '1.0' (a spreadsheet's number), 'Loc 1', '001', 'Location 1 - Molding plant' -> '1'."""
     if is_empty(cell):
         return None
-    match = re.match(r"^\s*(?:(?:loc(?:ation)?|site|premises?|bldg|building)\.?\s*#?\s*)?0*(\d{1,4})(?:\.0+)?\b",
-                     cell or "", re.IGNORECASE)
-    return match.group(1) if match else None
+    match = re.match(r"^\s*(?:(?:loc(?:ation)?|site|premises?|bldg|building)\.?\s*#?\s*)?0*(\d{1,4})(?:\.0+)?"
+                     r"\b(?![,.]\d)", cell or "", re.IGNORECASE)
+    return match.group(1) if match and match.group(1) != "0" else None
 
 
 def location_building_key(cell: str | None) -> str | None:
@@ -345,7 +366,7 @@ def location_building_key(cell: str | None) -> str | None:
 
 def is_total(cell: str | None) -> bool:
     """A totals row's label: 'TOTAL', 'Totals', 'Total - 4 claim(s)', 'Grand total', 'Sum'."""
-    return bool(cell) and bool(re.match(r"^\s*(?:grand\s+)?(?:totals?|sum|subtotal)\b|^[\w ]{0,30}\btotals?\s*$",
+    return bool(cell) and bool(re.match(r"^\s*(?:grand\s+)?(?:totals?|sum|subtotal)\b|^[\w \-/]{0,30}\btotals?\s*$",
                                         cell or "", re.IGNORECASE))
 
 

@@ -155,15 +155,19 @@ def _mentions(text: str) -> tuple[set[date], set[tuple[int, int]], set[float]]:
     found, _ = dates(normalize(text))
     days = {date(y, m, d) for y, m, d in found if y and m and d}
     months = {(y, m) for y, m, _ in found if y and m}
-    amounts = {columns.money(token) or 0.0 for token in re.findall(r"\$\s?[\d,]+(?:\.\d+)?", text)}
+    amounts = {columns.money(token.replace(" ", "")) or 0.0
+               for token in re.findall(r"\$\s?[\d,]+(?:\.\d+)?(?:\s?(?:k|m|million|thousand)\b)?", text, re.I)}
     return days, months, amounts
 
 
 def _mentioned(claims: Sequence[Claim], text: str) -> list[Claim]:
     days, months, amounts = _mentions(text)
+    def near(amount: float, incurred: float) -> bool:  # "$22.7K" is the $22,650 claim, "~$182K" the $182,000
+        return abs(amount - incurred) <= max(1.0, 0.01 * incurred)
+
     return [c for c in claims if c.date_of_loss in days
             or (c.date_of_loss is not None and (c.date_of_loss.year, c.date_of_loss.month) in months)
-            or (c.incurred is not None and c.incurred in amounts)]
+            or (c.incurred is not None and any(near(a, c.incurred) for a in amounts if a))]
 
 
 def _passages(units: Sequence[TextUnit]) -> list[tuple[str, TextUnit]]:
@@ -209,6 +213,8 @@ def _summary_conflicts(profile: Profile, chunks: dict[str, list[Chunk]]) -> list
                 years = _count(stated.group("y"))
                 since = date(anchor.year - years, anchor.month, min(anchor.day, 28))
                 window = [c for c in claims if c.line == line and c.date_of_loss and c.date_of_loss >= since]
+                if len(window) == _count(stated.group("n")):
+                    continue  # the count agrees: the summary says how many, naming some of them is not leaving out
                 if len(window) != _count(stated.group("n")):
                     named = _mentioned(window, text)
                     left = [c for c in window if c not in named]
@@ -241,12 +247,11 @@ def _summary_conflicts(profile: Profile, chunks: dict[str, list[Chunk]]) -> list
                 continue
             if not mentioned:
                 continue
-            smallest = min(c.incurred or 0.0 for c in mentioned)
             since = min(c.date_of_loss for c in mentioned if c.date_of_loss)
             recent_only = bool(re.search(r"\brecent\b", text, re.IGNORECASE))
             for claim in claims:
-                if claim in mentioned or (claim.incurred or 0.0) <= smallest or claim.line not in {m.line for m in
-                                                                                                 mentioned}:
+                same_line = [m.incurred or 0.0 for m in mentioned if m.line == claim.line]
+                if claim in mentioned or not same_line or (claim.incurred or 0.0) <= min(same_line):
                     continue
                 if recent_only and claim.date_of_loss and claim.date_of_loss < since:
                     continue

@@ -28,6 +28,7 @@ LOCATION_FIELDS: dict[str, str] = {
     "fire_station_distance_mi": "Fire station distance (mi)",
     "ppc": "Public protection class",
     "exposures": "Exposures",
+    "buildings": "Buildings",
     "building_value": "Building",
     "contents_value": "Contents",
     "bi_value": "Business income",
@@ -162,6 +163,7 @@ class CoverageRequest(BaseModel):
     limit: float | None = None
     sublimit: float | None = None
     deductible: float | None = None
+    coinsurance_pct: float | None = None
     text: str = ""  # the request as the document words it
     source: Source
 

@@ -215,6 +215,11 @@ def _sprinklers(text: str) -> list[tuple[str, object]]:
     return found
 
 
+def alarm_kind(text: str) -> str | None:
+    """The kind of alarm a text describes: 'central station', 'local' or 'none' (None when it says nothing)."""
+    return _alarm(text)
+
+
 def _alarm(text: str) -> str | None:
     if _NOT_CENTRAL.search(text):  # before "none": "sounds locally and is not monitored off site" is a local alarm
         return "local"
@@ -300,6 +305,12 @@ class TextUnit:
     paragraph: int  # counts paragraphs through the document: units of one paragraph share it
 
 
+# A numbered or location title on a line of its own ('2. Lumen Inn Biltmore Village - 14 Lodge Street', 'Location
+# 2 - Warehouse, 4820 Industrial Parkway'): not wrapped text of the sentence after it.
+_TITLE_LINE = re.compile(r"^((?:\d{1,2}(?:\.\d{1,2})*\.?|(?:location|loc\.|site|building|bldg\.?)\s*#?\s*\d{1,3}"
+                         r"\s*[-–:])\s+[A-Z][^\n.]{2,90}?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
 def visible_units(chunks: Sequence[Chunk]) -> Iterable[TextUnit]:
     """The units of a document's visible text in reading order, each with its chunk; overlaps counted once,
     table-row chunks left to the table reader, flagged chunks (planted text, hidden text) never read."""
@@ -315,14 +326,18 @@ def visible_units(chunks: Sequence[Chunk]) -> Iterable[TextUnit]:
         if chunk.rows:
             # A table chunk: its rows are read whole by the table reader; a title line before them is text.
             text = "\n".join(line for line in text.splitlines() if "|" not in line)
-        heading = chunk.heading
+        # A structured document's heading path ('§ 3 Protection > 3.4 Hydrants, ¶ 2'); a PDF's or a text's chunk
+        # heading is only its first line, not a section, so it gives no context.
+        heading = chunk.heading if (chunk.location or "").startswith("§") else ""
+        text = _TITLE_LINE.sub(lambda m: f"\n\n{m.group(1)}\n\n", text)  # a title line is its own paragraph
         for block in re.split(r"\n\s*\n", text):
             paragraph += 1
             for unit in split_units(block, heading):
-                if unit.context != heading:
-                    heading = unit.context
+                context = unit.context if heading or unit.context != chunk.heading else ""
+                if context != heading:
+                    heading = context
                     paragraph += 1
-                yield TextUnit(unit.text, chunk, unit.context, paragraph)
+                yield TextUnit(unit.text, chunk, context, paragraph)
 
 
 def clauses(text: str) -> list[str]:
@@ -333,7 +348,8 @@ def clauses(text: str) -> list[str]:
 
 
 SITE_WIDE = frozenset(("ppc", "fire_station_distance_mi"))
-_BUILDING_NOUN = re.compile(r"\b(?:building|plant|warehouse|shop|annex|cottage|structure|garage)s?\b", re.IGNORECASE)
+_BUILDING_NOUN = re.compile(r"\b(?:building|plant|warehouse|shop|annex|cottage|structure|garage|hotel|inn|lodge|motel|"
+                            r"store|tower|townhomes?)s?\b", re.IGNORECASE)
 _AND_FIGURE = re.compile(r",?\s+and\s+(?=(?:about|roughly|approximately|some|around)?\s*\d)", re.IGNORECASE)
 
 
@@ -351,6 +367,13 @@ def _split_by_location(parts: list[str], aliases: Aliases) -> list[str]:
         prefix = lead.group(1) if lead else ""
         found += [pieces[0]] + [f"{prefix}{piece}" for piece in pieces[1:]]
     return found
+
+
+def _names_one_as_title(text: str, aliases: Aliases) -> bool:
+    """A title line naming one location ('2. Lumen Inn Biltmore Village - 14 Lodge Street, Asheville'): short, no
+    full stop, no verb."""
+    return (len(text.split()) <= 14 and not text.rstrip().endswith((".", ":", ";"))
+            and not re.search(r"\b(?:is|are|was|were|has|have|had)\b", text) and len(aliases.named(text)) == 1)
 
 
 def _last_heading(path: str) -> str:
@@ -391,7 +414,7 @@ def read_text(chunks: Sequence[Chunk], aliases: Aliases, default: str | None,
             text = header[1]
             if not text:
                 continue
-        elif is_section_heading(text):
+        elif is_section_heading(text) or _names_one_as_title(text, aliases):
             named_line = aliases.named(text)
             current = next(iter(named_line)) if len(named_line) == 1 else None
             continue

@@ -55,7 +55,7 @@ def _amounts(name: str, text: str) -> dict[str, float]:
             continue
         word = (match.group("after") or match.group("before") or "").lower()
         kind = ("deductible" if re.search(r"deductible|retention", word) else "sublimit" if "sublimit" in word
-                else "limit" if word else "deductible" if re.search(r"deductible|retention", name, re.I)
+                else "limit" if word else "deductible" if re.search(r"deductible|retention|\bded\b", name, re.I)
                 else "sublimit" if "sublimit" in name.lower() else "limit")
         found.setdefault(kind, value)
     return found
@@ -65,6 +65,8 @@ def _amounts(name: str, text: str) -> dict[str, float]:
 _AMOUNT_FIRST = re.compile(r"\$\s?(?P<n>[\d,]+(?:\.\d+)?)(?:\s*(?P<scale>k|m|mm|million|thousand)\b)?\s+"
                            r"(?P<name>(?:[A-Za-z/&.-]+\s+){0,3}?(?:deductible|sublimit|limit|retention)|aop|"
                            r"all\s+other\s+perils)\b", re.IGNORECASE)
+_COINSURANCE = re.compile(r"\b(\d{2,3})\s*%\s*co-?insurance\b|\bco-?insurance\s*(?:of|at|:)?\s*(\d{2,3})\s*%",
+                          re.IGNORECASE)
 _DEDUCTIBLE_BY_NAME = re.compile(r"^(?:aop|all\s+other\s+perils)$", re.IGNORECASE)
 
 
@@ -91,7 +93,7 @@ def _request(name: str, text: str, source: Source) -> CoverageRequest | None:
     amounts = _amounts(name, text)
     if not amounts:
         return None
-    coverage = re.sub(r"\s*\b(?:deductible|limit)\b\s*$", "", name, flags=re.IGNORECASE).strip() or name
+    coverage = re.sub(r"\s*\b(?:deductible|limit|ded)\b\.?\s*$", "", name, flags=re.IGNORECASE).strip() or name
     if _DEDUCTIBLE_BY_NAME.match(coverage) and "limit" in amounts and len(amounts) == 1:
         amounts = {"deductible": amounts["limit"]}  # "AOP $25,000": an all-other-perils amount is a deductible
     return CoverageRequest(coverage=coverage, text=f"{name}: {text}".strip(), source=source, **amounts)
@@ -103,6 +105,15 @@ def requests_of(profile: Profile, paths: Sequence[str], chunks: dict[str, list[C
     for path in paths:
         if profile.roles.get(path) != "broker":
             continue
+        for unit in visible_units(chunks[path]):
+            coinsurance = _COINSURANCE.search(unit.text)
+            if coinsurance and not any(r.coinsurance_pct for r in found):
+                percent = float(coinsurance.group(1) or coinsurance.group(2))
+                found.append(CoverageRequest(coverage="coinsurance", coinsurance_pct=percent,
+                                             text=coinsurance.group(0), source=Source(
+                                                 file=unit.chunk.source, location=location_of(unit.chunk),
+                                                 quote=unit.text, chunk_id=unit.chunk.id, page=unit.chunk.page,
+                                                 role="broker")))
         for label, value, source in readings[path].labels:
             request = _request(label, value, source)
             if request is not None:

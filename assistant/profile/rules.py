@@ -57,13 +57,13 @@ LOSSES_FIELDS = ("claims", "open_claims", "incurred", "paid", "open_reserves", "
                  "stated_loss_ratio_pct", "frequency_per_year", "years_covered", "earned_premium")
 RECOMMENDATION_FIELDS = ("number", "text", "priority", "status", "location")
 SUBMISSION_FIELDS = ("largest_location_tiv", "total_tiv", "total_area_sqft", "location_count", "loss_run_age_days",
-                     "property_claims_5y", "claims_5y", "loss_run_documents")
+                     "property_claims_5y", "claims_5y", "loss_run_documents", "unsprinklered_locations")
 # A coverage request's own amounts, and the submission's figures a rule may weigh them against (a minimum
 # deductible by program TIV).
-REQUEST_FIELDS = ("coverage", "limit", "sublimit", "deductible", "text", *SUBMISSION_FIELDS)
+REQUEST_FIELDS = ("coverage", "limit", "sublimit", "deductible", "coinsurance_pct", "text", *SUBMISSION_FIELDS)
 FIELDS: dict[str, tuple[str, ...]] = {
     "request": REQUEST_FIELDS,
-    "location": tuple(LOCATION_FIELDS),
+    "location": (*LOCATION_FIELDS, "building_area_sqft"),
     "claim": CLAIM_FIELDS,
     "losses": LOSSES_FIELDS,
     "recommendation": RECOMMENDATION_FIELDS,
@@ -430,6 +430,11 @@ class _Facts:
         loc = self.profile.location(number)
 
         def lookup(name: str) -> Value | Missing:
+            if name == "building_area_sqft":  # the area of the location's building, when it has one building
+                count = loc.get("buildings") if loc else None
+                if isinstance(count, int) and count > 1:
+                    return Missing(f"building_area_sqft: {count} buildings, only the site's total area is stated")
+                name = "area_sqft"
             sourced = loc.sourced(name) if loc else None
             if sourced is None or sourced.value is None or sourced.value == "":
                 return Missing(f"{name} not stated")
@@ -524,6 +529,10 @@ class _Facts:
             return Value(total_value, evidence, partial)
         if name == "location_count":
             return Value(len(locations)) if locations else Missing("no locations in the profile")
+        if name == "unsprinklered_locations":  # locations a document states are not sprinklered
+            unsprinklered = [loc for loc in locations if loc.get("sprinklered") is False]
+            return Value(len(unsprinklered), [_evidence_of(f"location {loc.number} sprinklered",
+                                                           loc.sourced("sprinklered")) for loc in unsprinklered])
         if name == "loss_run_documents":  # how many of the submission's documents are loss runs (0: none sent)
             runs = sorted(path for path, role in self.profile.roles.items() if role == "loss_run")
             return Value(len(runs), [Evidence(field=name, value=len(runs), method="derived",

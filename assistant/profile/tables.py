@@ -122,9 +122,12 @@ def _by_field(row: TableRow, mapping: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[str, Sourced]:
-    """The location fields a row's cells state, parsed."""
+def _location_values(cells: dict[str, str], source: Source, kind: str,
+                     scales: dict[str, float] | None = None) -> dict[str, Sourced]:
+    """The location fields a row's cells state, parsed; amounts in a column counted in thousands ('Bldg ($K)')
+    multiplied out."""
     values: dict[str, Sourced] = {}
+    scales = scales or {}
 
     def put(key: str, value: object) -> None:
         if value is not None and key not in values:
@@ -137,7 +140,10 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
         put("address", f"{text} {cells['zip']}".strip() if cells.get("zip") else text)
     put("occupancy", cells.get("occupancy"))
     for key in ("building_value", "contents_value", "bi_value", "tiv"):
-        put(key, columns.money(cells.get(key)))
+        amount = columns.money(cells.get(key))
+        put(key, round(amount * scales.get(key, 1.0), 2) if amount is not None else None)
+    buildings = columns.integer(cells.get("buildings"))
+    put("buildings", buildings)
     if cells.get("construction_class"):
         number, name = columns.construction(cells["construction_class"])
         put("construction_class", number)
@@ -146,7 +152,7 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
     if cells.get("construction"):
         number, name = columns.construction(cells["construction"])
         put("construction_class", number)
-        put("construction", name)
+        put("construction", name or cells["construction"].strip())  # the document's words when no ISO name fits
         if kind == "cope":  # a COPE table's construction cell gives year and area too ("ISO 3 NC, 1979, 168,000 sq ft")
             put("year_built", columns.year(cells["construction"]))
             put("area_sqft", area_of(cells["construction"]))
@@ -197,12 +203,13 @@ def _location_values(cells: dict[str, str], source: Source, kind: str) -> dict[s
 def _read_locations(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], kind: str, role: str,
                     reading: TableReading) -> None:
     totals: dict[str, Sourced] = {}
+    scales = {key: columns.header_scale(header) for header, key in mapping.items()}
     for chunk, row in table:
         cells = _by_field(row, mapping)
         source = source_of(chunk, row, role)
         label = cells.get("location") or cells.get("address") or (row.cells[0][1] if row.cells else "")
         if columns.is_total(label) or columns.is_total(row.cells[0][1] if row.cells else ""):
-            for key, value in _location_values(cells, source, kind).items():
+            for key, value in _location_values(cells, source, kind, scales).items():
                 if key in ("building_value", "contents_value", "bi_value", "tiv", "area_sqft"):
                     totals[key] = value
             continue
@@ -214,7 +221,7 @@ def _read_locations(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str]
         if not name and rest and not re.match(r"^\d", rest):
             name = rest.strip()
         building = columns.location_key(cells.get("building")) if cells.get("building") else None
-        reading.locations.append(LocationRow(number, building, _location_values(cells, source, kind), name))
+        reading.locations.append(LocationRow(number, building, _location_values(cells, source, kind, scales), name))
     if totals:
         reading.location_totals.append(totals)
 
@@ -241,6 +248,13 @@ def _read_claims(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], r
         number = cells.get("claim_number", "")
         if when is None and not (re.search(r"\d", number) and len(number) <= 30):
             continue  # a note under the table, not a claim
+        status = columns.claim_status(cells.get("status"))
+        if not status:  # a sheet or table of closed (or open) claims, or a 'Closed' date column
+            named = f"{table[0][1].table} {chunk.heading}".lower()
+            status = ("open" if re.search(r"\bopen\s+claims\b", named) else "closed"
+                      if re.search(r"\bclosed\s+claims\b", named) or columns.day(cells.get("closed")) else "")
+        if reserve is None and status == "closed" and paid is not None:
+            reserve = 0.0  # a closed claim carries no outstanding reserve
         if incurred is None and paid is not None:
             incurred = paid + (reserve or 0.0)
         cause = cells.get("cause", "")
@@ -249,9 +263,10 @@ def _read_claims(table: list[tuple[Chunk, TableRow]], mapping: dict[str, str], r
         claim_line = columns.line_of_business(cells["coverage"]) if cells.get("coverage") else None
         if claim_line is None and (re.search(r"\bGL\b|-GL-", policy) or re.search(r"-GL?-", number)):
             claim_line = "liability"
+        where = where if where is not None else (cells.get("location", "").strip() or None)
         reading.claims.append(Claim(
             claim_number=cells.get("claim_number", ""), date_of_loss=when, cause=cause, line=claim_line or line,
-            paid=paid, reserve=reserve, incurred=incurred, status=columns.claim_status(cells.get("status")),
+            paid=paid, reserve=reserve, incurred=incurred, status=status,
             location=where or "", policy=policy, source=source))
     if totals:
         reading.claim_totals.append(totals)
