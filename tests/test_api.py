@@ -88,7 +88,8 @@ def test_openapi_docs_are_served_and_list_the_endpoints(team) -> None:
     assert httpx.get(f"{team.url}/docs").status_code == 200
     paths = httpx.get(f"{team.url}/openapi.json").json()["paths"]
     for path in ("/api/search", "/api/ask", "/api/ask/batch", "/api/ingest/upload", "/api/ingest/folder",
-                 "/api/documents", "/api/status", "/api/submissions"):
+                 "/api/documents", "/api/status", "/api/submissions", "/api/submissions/{name}/profile",
+                 "/api/submissions/{name}/check"):
         assert path in paths
 
 
@@ -123,6 +124,28 @@ def test_search_documents_submissions_and_status_are_what_the_cli_prints(team) -
     assert remote == status_payload(team.core.settings, team.core.stats(), team.core.documents(), team.core.flagged())
     result = cli("--server", team.url, "--key", team.keys["reader"], "status")
     assert result.exit_code == 0 and "Underwriter Assistant" in result.stdout and "2 documents" in result.stdout
+
+
+def test_the_submission_profile_and_rules_check_over_the_api(team) -> None:
+    key = auth(team.keys["reader"])
+    profile = httpx.get(f"{team.url}/api/submissions/harbor-foods/profile", headers=key)
+    assert profile.status_code == 200, profile.text
+    data = profile.json()
+    assert data == team.core.profile("harbor-foods").model_dump(mode="json")
+    tiv = next(loc for loc in data["locations"] if loc["number"] == "1")["fields"]["tiv"]["value"]
+    assert tiv["value"] == 82_750_000 and tiv["source"]["location"] == "row 2"
+    missing = httpx.get(f"{team.url}/api/submissions/no-such-insured/profile", headers=key)
+    assert missing.status_code == 404 and "no submission named" in missing.text
+    assert httpx.get(f"{team.url}/api/submissions/harbor-foods/profile").status_code == 401
+    no_rules = httpx.get(f"{team.url}/api/submissions/harbor-foods/check", headers=key)
+    assert no_rules.status_code == 409 and "no rules file" in no_rules.text
+    shutil.copy(SAMPLE_DOCS / "guidelines" / "rules.toml", team.core.settings.workspace / "rules.toml")
+    try:
+        report = httpx.get(f"{team.url}/api/submissions/harbor-foods/check", headers=key).json()
+    finally:
+        (team.core.settings.workspace / "rules.toml").unlink()
+    fired = {r["rule_id"] for r in report["results"] if r["status"] == "fired"}
+    assert {"authority-home-office", "sprinklers-large-building"} <= fired
 
 
 def test_ask_streams_drafts_then_the_answer_json_of_ask_json(team) -> None:

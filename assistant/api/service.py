@@ -341,6 +341,34 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
         return [{"name": item.name, "folder": item.folder, "documents": list(item.documents), "chunks": item.chunks}
                 for item in found]
 
+    @api.get("/api/submissions/{name}/profile")
+    def profile(name: str, force: bool = Query(False, description="Rebuild though no document changed."),
+                _: User = Depends(reader)) -> dict[str, Any]:
+        """The submission's profile (the same JSON as `assistant profile NAME --json`)."""
+        from assistant.profile.service import ProfileError
+
+        try:
+            return core.profile(name, force=force).model_dump(mode="json")
+        except ProfileError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except errors as exc:
+            raise failure(exc) from None
+
+    @api.get("/api/submissions/{name}/check")
+    def check(name: str, _: User = Depends(reader)) -> dict[str, Any]:
+        """The carrier's rules checked against the profile (the same JSON as `assistant check NAME --json`)."""
+        from assistant.profile.rules import RulesError
+        from assistant.profile.service import ProfileError
+
+        try:
+            return core.check(name).model_dump(mode="json")
+        except ProfileError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except RulesError as exc:
+            raise HTTPException(409, str(exc)) from None
+        except errors as exc:
+            raise failure(exc) from None
+
     @api.post("/api/search")
     def search(body: SearchRequest, _: User = Depends(reader)) -> list[dict[str, Any]]:
         if (body.query is None) == (body.queries is None):
