@@ -137,6 +137,37 @@ def upload_ask_and_check(page, ui_server: str) -> None:
     assert hosts <= {"127.0.0.1"}, f"requests left the machine: {sorted(set(requested))}"
 
 
+def test_the_submission_page_shows_sourced_values_in_chromium(ui_server: str, browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    try:
+        page.goto(ui_server, wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Chat").wait_for(timeout=60_000)
+        page.locator('[data-testid="stSidebarNavLink"]', has_text="Library").click()
+        page.get_by_role("heading", name="Library").wait_for()
+        files = [str(SAMPLE_DOCS / "harbor-foods" / name) for name in ("statement_of_values.csv",
+                                                                         "fire_inspection_2024.pdf")]
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files)
+        page.get_by_role("button", name="Upload and ingest").click()
+        expect(page.get_by_text("2 added")).to_be_visible(timeout=120_000)
+        page.locator('[data-testid="stSidebarNavLink"]', has_text="Submission").click()
+        page.get_by_role("heading", name="Submission").wait_for()
+        source = page.locator('[data-testid="stExpander"]',
+                              has_text="TIV = $82,750,000: statement_of_values.csv, row 2").first
+        source.wait_for(timeout=60_000)
+        source.locator("summary").click()  # the row it was read from, in its document
+        expect(source.locator('[data-testid="stExpanderDetails"]')).to_contain_text("82,750,000", timeout=30_000)
+        ppc = page.locator('[data-testid="stExpander"]', has_text="Public protection class = 3").first
+        assert ppc.is_visible() and "fire_inspection_2024.pdf, page 3" in ppc.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-browser-submission.png"), full_page=True)
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-browser-submission-failure.png"), full_page=True)
+        raise
+
+
 def test_chromium_is_debians_and_playwright_downloaded_nothing() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run scripts/ci-system-deps.sh")

@@ -20,6 +20,8 @@ def show(key: str, value: object) -> str:
     """A value as a reader expects it: dollars with commas, areas with commas, yes/no."""
     if value is None:
         return NOT_STATED
+    if isinstance(value, list | tuple):  # exposures: one item per side
+        return "; ".join(str(item) for item in value) or NOT_STATED
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float) and (key in VALUE_FIELDS or key in ("paid", "reserve", "incurred", "premium",
