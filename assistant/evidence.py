@@ -112,6 +112,26 @@ def _table_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
+def overlap_start(previous: str, following: str, min_tokens: int = 3, max_tokens: int = 400) -> int | None:
+    """Where in `previous` the text that `following` starts with begins (whitespace-insensitive), if it does.
+
+    The last token of `previous` may be cut short ("$127," against "$127,800")."""
+    prev = [(m.start(), m.group()) for m in re.finditer(r"\S+", previous)][-max_tokens:]
+    nxt = [m.group() for m in re.finditer(r"\S+", following)][:max_tokens]
+    if not prev or not nxt:
+        return None
+    words = [w for _, w in prev]
+    for start in range(len(words)):
+        if words[start] != nxt[0] and not (start == len(words) - 1 and nxt[0].startswith(words[start])):
+            continue
+        length = len(words) - start
+        if length < min_tokens or length > len(nxt):
+            continue
+        if words[start:-1] == nxt[: length - 1] and nxt[length - 1].startswith(words[-1]):
+            return prev[start][0]
+    return None
+
+
 def split_units(text: str, heading: str = "") -> list[Unit]:
     """The candidate units of a passage, in reading order (see the module docstring)."""
     lines = [line.rstrip() for line in text.splitlines()]

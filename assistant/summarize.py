@@ -54,6 +54,7 @@ from typing import Any
 
 from assistant.citations import terms
 from assistant.engines.base import Engine, EngineError, GenerationRequest, generate
+from assistant.evidence import overlap_start
 from assistant.prompts import location_of, neutralize
 from assistant.summary_template import FieldSpec, SummaryTemplate
 from assistant.verification import fact_disagreements, facts
@@ -271,26 +272,6 @@ def pieces_of(chunks: Sequence[Chunk]) -> list[Piece]:
             pieces.append(Piece(chunk.page, text, joiner))
         joiner = next_joiner
     return pieces
-
-
-def overlap_start(previous: str, following: str, min_tokens: int = 3, max_tokens: int = 400) -> int | None:
-    """Where in `previous` the text that `following` starts with begins (whitespace-insensitive), if it does.
-
-    The last token of `previous` may be cut short ("$127," against "$127,800")."""
-    prev = [(m.start(), m.group()) for m in re.finditer(r"\S+", previous)][-max_tokens:]
-    nxt = [m.group() for m in re.finditer(r"\S+", following)][:max_tokens]
-    if not prev or not nxt:
-        return None
-    words = [w for _, w in prev]
-    for start in range(len(words)):
-        if words[start] != nxt[0] and not (start == len(words) - 1 and nxt[0].startswith(words[start])):
-            continue
-        length = len(words) - start
-        if length < min_tokens or length > len(nxt):
-            continue
-        if words[start:-1] == nxt[: length - 1] and nxt[length - 1].startswith(words[-1]):
-            return prev[start][0]
-    return None
 
 
 def split_piece(piece: Piece) -> list[Piece]:

@@ -99,7 +99,8 @@ def build_dataset_file(
     The prompts are laid out exactly as at answer time, special tokens of the configured generator
     neutralized the same way. The file is validated after writing.
     """
-    from finetune.dataset import build_dataset, is_no_answer, validate_file, write_jsonl
+    from assistant.tuning_data import build_dataset, is_no_answer
+    from finetune.dataset import validate_file, write_jsonl
 
     chunks = list(chunks) if chunks is not None else chunks_from_workspace(settings)
     _, folder = resolve_base(settings)

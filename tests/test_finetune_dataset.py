@@ -13,17 +13,10 @@ import pytest
 from assistant.answer_schema import answer_schema, parse_answer
 from assistant.evidence import split_units
 from assistant.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, canonical_order, submission_of
+from assistant.tuning_data import build_dataset, extract_facts, short_answer
 from assistant.verification import quote_in_source, verify_claim
 from finetune import TuningError
-from finetune.dataset import (
-    DatasetError,
-    build_dataset,
-    data_hash,
-    extract_facts,
-    short_answer,
-    validate_file,
-    write_jsonl,
-)
+from finetune.dataset import DatasetError, data_hash, validate_file, write_jsonl
 from index.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.tuning_data import build_dataset
 from finetune import TuningError
-from finetune.dataset import DatasetError, build_dataset, data_hash, write_jsonl
+from finetune.dataset import DatasetError, data_hash, write_jsonl
 from index.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent

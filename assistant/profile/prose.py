@@ -20,9 +20,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.evidence import split_units
+from assistant.evidence import overlap_start, split_units
 from assistant.profile import columns
-from assistant.summarize import overlap_start
 from index.types import Chunk
 
 
