@@ -60,6 +60,10 @@ def role_of(path: str, title: str, kind: str, reading: TableReading, first_text:
     if "sov" in reading.kinds or (re.search(r"\bstatement of values\b|\bsov\b|\bschedule of (?:values|locations)\b",
                                            words) and reading.locations):
         return "sov"
+    stem = PurePath(path).stem.lower().replace("_", " ").replace("-", " ")
+    if re.search(r"\bloss(?:es)? (?:runs?|history|experience|letter|report)\b|\bclaims? (?:history|experience)\b|"
+                 r"\bno loss", stem) and "sov" not in reading.kinds:
+        return "loss_run"  # a carrier's loss run, or its letter that there were none
     if reading.kinds & {"loss_run", "experience"} or (
             re.search(r"\bloss (?:runs?|history)\b", words) and reading.claims):
         return "loss_run"

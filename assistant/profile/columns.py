@@ -145,6 +145,57 @@ def header_scale(header: str) -> float:
     return 1.0
 
 
+# When no pattern of the vocabulary names a location table's header, its words do: agency systems abbreviate
+# every header differently ("Bldg Amt", "Cont Amt", "Yr Const", "Total SF", "Auto Spr (Y/N)", "Prot Cl"), and
+# the words they abbreviate are few. Each field: every group must have one of its words. First match wins.
+_SPR = {"spr", "sprk", "spk", "sprinkler", "sprinklers", "sprinklered", "sprink"}
+LOCATION_WORDS: list[tuple[str, tuple[frozenset[str], ...]]] = [
+    ("sprinkler_coverage_pct", (frozenset({"%", "pct", "percent"}), frozenset(_SPR))),
+    ("sprinklered", (frozenset(_SPR), frozenset({"y/n", "yn", "y", "auto", "automatic", "yes/no"}))),
+    ("tiv", (frozenset({"total", "tot", "combined", "grand"}), frozenset({"value", "values", "val", "ins", "insured",
+                                                                          "tiv", "tv", "amt", "amount", "sum"}))),
+    ("tiv", (frozenset({"tiv", "tsi"}),)),
+    ("bi_value", (frozenset({"bi", "income", "rent", "rents", "rental", "earnings", "interruption", "element",
+                             "ee"}),)),
+    ("contents_value", (frozenset({"cont", "contents", "content", "bpp", "personal", "equip", "equipment", "stock",
+                                   "inventory", "ff&e", "m&e", "machinery"}),)),
+    ("building_value", (frozenset({"bldg", "building", "structure", "real", "bld"}),
+                        frozenset({"amt", "amount", "value", "val", "limit", "$", "rc", "property", "replacement"}))),
+    ("year_built", (frozenset({"yr", "year"}), frozenset({"const", "constr", "built", "blt", "constructed", "erected",
+                                                         "orig"}))),
+    ("construction_class", (frozenset({"iso", "const", "constr", "construction"}),
+                            frozenset({"cls", "class", "cl", "code"}))),
+    ("construction", (frozenset({"const", "constr", "construction"}),)),
+    ("ppc", (frozenset({"prot", "protection", "ppc", "pc", "fire"}), frozenset({"cl", "cls", "class", "code", "ppc"}))),
+    ("area_sqft", (frozenset({"sf", "sqft", "sq", "area", "footage", "feet", "sft", "gla"}),)),
+    ("stories", (frozenset({"stories", "storeys", "floors", "stor", "flrs", "levels"}),)),
+    ("occupancy", (frozenset({"occ", "occupancy", "desc", "description", "use", "operations"}),)),
+]
+
+
+CLAIM_WORDS: list[tuple[str, tuple[frozenset[str], ...]]] = [
+    ("claim_number", (frozenset({"clm", "claim", "claims"}), frozenset({"no", "#", "ref", "number", "num", "id"}))),
+    ("date_of_loss", (frozenset({"dol"}),)),
+    ("date_of_loss", (frozenset({"occ", "occurrence", "loss", "accident", "incident", "event"}),
+                      frozenset({"date", "dt"}))),
+    ("reserve", (frozenset({"o/s", "os", "reserve", "reserves", "outstanding", "res", "reserved"}),)),
+    ("incurred", (frozenset({"incurred", "inc", "incd"}),)),
+    ("paid", (frozenset({"paid", "pd"}),)),
+    ("status", (frozenset({"stat", "status", "sts"}),)),
+    ("coverage", (frozenset({"cov", "coverage", "lob", "line"}),)),
+    ("cause", (frozenset({"narrative", "description", "desc", "cause", "peril", "remarks"}),)),
+    ("location", (frozenset({"loc", "prem", "premises", "location", "site"}),)),
+    ("policy", (frozenset({"pol", "policy"}),)),
+]
+
+
+def match_words(header: str, groups_by_field: list[tuple[str, tuple[frozenset[str], ...]]]) -> list[str]:
+    """The fields a header's words name, best first (see LOCATION_WORDS)."""
+    words = set(re.findall(r"[a-z&/%$#]+", normalize_header(header).replace("$", " $ ")))
+    words |= {part for w in words for part in w.split("/") if part}  # "bi/rental" is "bi" and "rental" too
+    return [key for key, groups in groups_by_field if all(words & group for group in groups)]
+
+
 def columns_of(headers: list[str], vocabulary: list[tuple[str, str]],
                cells: dict[str, list[str]] | None = None) -> dict[str, str]:
     """Header -> field for the headers a vocabulary knows; each field taken by its first header whose cells
@@ -161,6 +212,17 @@ def columns_of(headers: list[str], vocabulary: list[tuple[str, str]],
                 taken.add(key)
                 found[header] = key
                 break
+    words = {id(LOCATION_COLUMNS): LOCATION_WORDS, id(CLAIM_COLUMNS): CLAIM_WORDS}.get(id(vocabulary))
+    if words is not None:  # headers no pattern knew: by their words
+        for header in headers:
+            if header in found or not normalize_header(header):
+                continue
+            key = next((key for key in match_words(header, words) if key not in taken
+                        and (cells is None or _fits(key, cells.get(header, []), vocabulary is LOCATION_COLUMNS))),
+                       None)
+            if key is not None:
+                taken.add(key)
+                found[header] = key
     return found
 
 
