@@ -173,6 +173,20 @@ def test_header_vocabulary(header: str, vocabulary, expected: str) -> None:
     assert columns.match_header(header, vocabulary) == expected
 
 
+def test_headers_no_pattern_knows_are_read_by_their_words() -> None:
+    headers = ["Loc", "Bldg Amt", "Cont Amt", "BI/Rental Value", "Total Ins. Value", "Yr Const", "Total SF",
+               "Auto Spr (Y/N)", "% Spr", "Prot Cl", "ISO Cls", "Bldg Desc"]
+    assert columns.columns_of(headers, columns.LOCATION_COLUMNS) == {
+        "Loc": "location", "Bldg Amt": "building_value", "Cont Amt": "contents_value", "BI/Rental Value": "bi_value",
+        "Total Ins. Value": "tiv", "Yr Const": "year_built", "Total SF": "area_sqft", "Auto Spr (Y/N)": "sprinklered",
+        "% Spr": "sprinkler_coverage_pct", "Prot Cl": "ppc", "ISO Cls": "construction_class",
+        "Bldg Desc": "occupancy"}
+    assert columns.columns_of(["Clm No", "Occ. Date", "Loss Paid", "O/S", "Stat"], columns.CLAIM_COLUMNS) == {
+        "Clm No": "claim_number", "Occ. Date": "date_of_loss", "Loss Paid": "paid", "O/S": "reserve",
+        "Stat": "status"}
+    assert columns.columns_of(["Remarks on the risk"], columns.LOCATION_COLUMNS) == {}
+
+
 def test_a_column_is_taken_by_what_its_cells_hold() -> None:
     headers = ["Loc", "Bldg", "Bldg Limit"]
     cells = {"Loc": ["1", "2"], "Bldg": ["1", "1"], "Bldg Limit": ["$21,400,000", "$6,900,000"]}
