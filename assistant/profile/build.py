@@ -23,6 +23,7 @@ from pathlib import PurePath
 
 from assistant.profile import columns
 from assistant.profile.conflicts import find_conflicts
+from assistant.profile.facts import read_facts
 from assistant.profile.losses import summarize_losses
 from assistant.profile.model import (
     LOCATION_FIELDS,
@@ -32,11 +33,11 @@ from assistant.profile.model import (
     FieldValue,
     LocationProfile,
     Profile,
-    Recommendation,
     Source,
     Sourced,
 )
 from assistant.profile.prose import Aliases, Finding, location_header, location_name, read_text, visible_units
+from assistant.profile.recommendations import merge_recommendations
 from assistant.profile.requests import requests_of
 from assistant.profile.tables import LocationRow, TableReading, read_tables
 from assistant.prompts import location_of
@@ -139,81 +140,6 @@ def _row_number(row: LocationRow, multi_building: set[str]) -> str:
     return row.location
 
 
-def _label_value(readings: Sequence[TableReading], pattern: str) -> tuple[str, Source] | None:
-    for reading in readings:
-        for label, value, source in reading.labels:
-            if re.fullmatch(pattern, columns.normalize_header(label)) and not columns.is_empty(value):
-                return value, source
-    return None
-
-
-_EFFECTIVE = re.compile(
-    r"\b(?:proposed\s+)?(?:effective|eff\.?)(?:\s+date)?\s*(?::|is|of|on)?\s*(?:date\s*:?\s*)?(?P<d>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
-    r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})|\bterm\s*:?\s*(?P<t>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
-    r"\d{1,2}/\d{1,2}/\d{2,4})\s+(?:to|-|through)\b|\b(?:renewal|inception)\s+(?:date\s+)?(?:of|is|on)\s+"
-    r"(?P<r>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})", re.IGNORECASE)
-_EXPIRING = re.compile(r"\b(?:expiring|annual|current|incumbent'?s?)\s+(?:annual\s+)?(?:prem(?:ium)?s?\.?)\s*"
-                       r"(?:with\s+[\w ]{1,30}?\s+)?(?::|of|is|was|at)?\s*(?:property\s+)?"
-                       r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)|\bat\s+an\s+annual\s+premium\s+of\s+(\$\s?[\d,]+)",
-                       re.IGNORECASE)
-_PROPERTY_PREMIUM = re.compile(r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)\s+(?:for\s+)?property\b|\bproperty\s+"
-                               r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)", re.IGNORECASE)
-_REC_ID = r"(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})"
-# 'HEG-24-1: Add an explosion isolation valve ...'; 'BPC-25-01, urgent: have the PSM audit done ...'
-_REC_LINE = re.compile(rf"^\s*{_REC_ID}\s*(?:,\s*(?P<priority>[a-z]+)\s*)?[:.)-]\s+(?P<text>.{{10,}}?)(?P<after>)$")
-# 'BPC-22-03 (add snow-load monitoring or strengthen the dock roof) is closed out'
-_REC_MENTION = re.compile(r"\b(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3})\s*\((?P<text>[^)]{10,160})\)(?P<after>.*)$")
-_VALUED = re.compile(r"\b(?:e?valu(?:ed|ated|ation(?:\s+date)?))\s*(?:as\s+of|at)?\s*:?\s*"
-                     r"(\S+(?:\s+\d{1,2},?\s+\d{4})?)", re.IGNORECASE)
-_INSURED = re.compile(r"^(?:named\s+)?(?:insured|client|account|applicant|risk|insured\s+name)\s*:\s*"
-                      r"([A-Z][\w&,.' -]{2,80}?)"
-                      r"(?=\.\s|\s{2,}|\s+(?:policy|prepared|broker|dba)\b|[;(]|$)", re.IGNORECASE)
-_REC_STATUS = [  # the first that matches: "partially complete" is in progress, not complete
-    ("declined", r"\bdeclined\b|\brejected\b|\bwill\s+not\b|\bwon'?t\b|\brefused\b|\bnot\s+(?:be\s+)?doing\b|"
-                 r"\bnot\s+(?:going\s+to\s+)?(?:implement|proceed)"),
-    ("open", r"\bnot\s+(?:yet\s+)?(?:started|begun|done|complete)\b|\boutstanding\b|\bopen\b|^\W*new\b"),
-    ("in progress", r"\b(?:in\s+progress|scheduled|underway|under\s+way|awarded|planned|pending|partial(?:ly)?|"
-                    r"ongoing|started)\b"),
-    ("complete", r"\b(?:complet(?:ed|e|ing)|done|finished|satisfied|closed|repaired|installed|implemented)\b"),
-]
-_CONDITIONAL = re.compile(r"\b(?:with|once|until|if|when|after|would|should|could|unless)\b", re.IGNORECASE)
-
-
-def _status_word(text: str) -> str:
-    for word, pattern in _REC_STATUS:
-        if re.search(pattern, text, re.IGNORECASE):
-            return word
-    return text.strip().lower()
-
-
-_COMPANY = re.compile(r"\b((?:[A-Z][\w&'.-]*\s+){0,5}[A-Z][\w&'.-]*,?\s+(?:Inc|LLC|L\.L\.C|LP|L\.P|LLP|Ltd|Co|"
-                      r"Company|Corporation|Corp|Partners|Group)\b\.?)")
-_NOT_INSURED = re.compile(r"\b(?:insurance|mutual|indemnity|assurance|casualty|underwriters?|brokerage|brokers?|agency|"
-                          r"engineering|inspection|loss\s+control|consult\w*|adjust\w*|services|risk|monitoring|"
-                          r"fire|sprinkler|alarm|protection)\b", re.IGNORECASE)
-
-
-def _company_named_most(profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]]) -> Sourced | None:
-    """No document labels the insured: the company name the documents mention most ('Tri-State Metal
-    Finishing, Inc.'), leaving out carriers, brokers, engineers and other service firms."""
-    counts: dict[str, list[Source]] = {}
-    for path in paths:
-        for unit in visible_units(chunks[path]):
-            for match in _COMPANY.finditer(unit.text):
-                name = match.group(1).strip()
-                if _NOT_INSURED.search(name) or len(name) > 80:
-                    continue
-                counts.setdefault(name, []).append(Source(
-                    file=unit.chunk.source, location=location_of(unit.chunk), quote=unit.text,
-                    chunk_id=unit.chunk.id, page=unit.chunk.page, role=profile.roles.get(path, "")))
-    if not counts:
-        return None
-    name, sources = max(counts.items(), key=lambda item: (len({s.file for s in item[1]}), len(item[1])))
-    if len({s.file for s in sources}) < 2:
-        return None  # named in one document only: not enough to call it the insured
-    return Sourced(value=name, source=sources[0], method="text")
-
-
 class ProfileBuilder:
     """Builds one submission's profile from its documents' stored chunks (with their table rows)."""
 
@@ -262,9 +188,9 @@ class ProfileBuilder:
                     locations.add(default, "exposures", exposures)
         profile.locations = locations.profiles()
         self._totals(profile, readings)
-        self._facts(profile, paths, chunks, readings)
+        read_facts(profile, paths, chunks, readings)
         self._claims(profile, paths, readings)
-        self._recommendations(profile, paths, chunks, readings)
+        merge_recommendations(profile, paths, chunks, readings, self._aliases, self._location_key)
         profile.requests = requests_of(profile, paths, chunks, readings)
         profile.losses = summarize_losses(profile)
         self._stated_ratios(profile, paths, readings)
@@ -323,44 +249,43 @@ class ProfileBuilder:
         self._building_aliases(locations, aliases)
 
     def _names_in(self, text: str, named: re.Pattern[str], locations: _Locations, aliases: Aliases) -> None:
-        if True:
-            if True:
-                header = location_header(text)
-                if header is None:
-                    # A heading naming a known location by address: 'The County Road 9 annex - 17 County Road 9'
-                    parts = re.split(r"\s+[-–—]\s+", text, maxsplit=1)
-                    if len(parts) == 2 and len(text.split()) <= 14 and not text.rstrip().endswith("."):
-                        by_address = aliases.named(parts[1])
-                        if len(by_address) == 1:
-                            number = next(iter(by_address))
-                            name = re.sub(r"^(?:the|a|an)\s+", "", parts[0].strip(), flags=re.IGNORECASE)
-                            if name and not aliases.named(name):
-                                locations.names.setdefault(number, name)
-                                aliases.add(number, name)
-                                self._head_alias(number, name, locations, aliases)
-                if header is not None:
-                    number, rest = header
-                    if number in locations.readings or not locations.order or not self._has_sov(locations):
-                        locations.ensure(number)
-                        aliases.add_number(number)
-                        name = location_name(rest)
-                        if name and not re.search(r"\d", name):
-                            locations.names.setdefault(number, name)
-                            aliases.add(number, name)
-                        address = re.search(r"\b\d+[A-Za-z]?\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", rest)
-                        if address:
-                            aliases.add_address(number, address.group(0))
-                for match in named.finditer(text):
-                    number = match.group(2)
-                    if number in locations.readings:
-                        name = re.sub(r"^(?:the|a|an)\s+", "", match.group(1).strip(), flags=re.IGNORECASE)
-                        if name and len(name.split()) <= 5:
-                            locations.names.setdefault(number, name)
-                            aliases.add(number, name)
-                for number, address in re.findall(r"(?:^|;|\s)(\d{1,2}):\s*(\d+\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)",
-                                                  text):
-                    if number in locations.readings:
-                        aliases.add_address(number, address)
+        """The names and addresses one line or heading gives locations."""
+        header = location_header(text)
+        if header is None:
+            # A heading naming a known location by address: 'The County Road 9 annex - 17 County Road 9'
+            parts = re.split(r"\s+[-–—]\s+", text, maxsplit=1)
+            if len(parts) == 2 and len(text.split()) <= 14 and not text.rstrip().endswith("."):
+                by_address = aliases.named(parts[1])
+                if len(by_address) == 1:
+                    number = next(iter(by_address))
+                    name = re.sub(r"^(?:the|a|an)\s+", "", parts[0].strip(), flags=re.IGNORECASE)
+                    if name and not aliases.named(name):
+                        locations.names.setdefault(number, name)
+                        aliases.add(number, name)
+                        self._head_alias(number, name, locations, aliases)
+        if header is not None:
+            number, rest = header
+            if number in locations.readings or not locations.order or not self._has_sov(locations):
+                locations.ensure(number)
+                aliases.add_number(number)
+                name = location_name(rest)
+                if name and not re.search(r"\d", name):
+                    locations.names.setdefault(number, name)
+                    aliases.add(number, name)
+                address = re.search(r"\b\d+[A-Za-z]?\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", rest)
+                if address:
+                    aliases.add_address(number, address.group(0))
+        for match in named.finditer(text):
+            number = match.group(2)
+            if number in locations.readings:
+                name = re.sub(r"^(?:the|a|an)\s+", "", match.group(1).strip(), flags=re.IGNORECASE)
+                if name and len(name.split()) <= 5:
+                    locations.names.setdefault(number, name)
+                    aliases.add(number, name)
+        for number, address in re.findall(r"(?:^|;|\s)(\d{1,2}):\s*(\d+\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)",
+                                          text):
+            if number in locations.readings:
+                aliases.add_address(number, address)
 
     _GENERIC = frozenset(("building", "buildings", "location", "site", "property", "premises", "facility", "structure",
                           "campus", "road", "street", "drive", "avenue", "lane", "way", "parkway", "plant", "main",
@@ -437,62 +362,6 @@ class ProfileBuilder:
                     if key in stated and stated[key].source else "")
                 profile.totals[key] = Sourced(value=summed, method="derived", basis=basis)
 
-    def _facts(self, profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]],
-               readings: dict[str, TableReading]) -> None:
-        found = _label_value([readings[p] for p in paths], r"(?:named\s+)?insured|account|client|applicant|"
-                                                            r"insured\s+name|named\s+insured")
-        if found is not None:
-            value, source = found
-            profile.insured = Sourced(value=re.split(r",\s*(?=\d)|\s+-\s+\d", value)[0].strip(), source=source)
-        by_role = sorted(paths, key=lambda p: ("broker", "notes", "other", "inspection", "sov", "loss_run").index(
-            profile.roles[p]) if profile.roles[p] in ("broker", "notes", "other", "inspection", "sov", "loss_run")
-            else 9)
-        for path in by_role:
-            for unit in visible_units(chunks[path]):
-                text, chunk = unit.text, unit.chunk
-                source = Source(file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
-                                page=chunk.page, role=profile.roles[path])
-                if profile.insured is None:
-                    said = _INSURED.search(text)
-                    if said:
-                        profile.insured = Sourced(value=said.group(1).strip(), source=source, method="text")
-                if profile.effective_date is None:
-                    match = _EFFECTIVE.search(text)
-                    when = columns.day(next((g for g in match.groups() if g), "")) if match else None
-                    if when is not None:
-                        profile.effective_date = Sourced(value=when, source=source, method="text")
-                if "expiring" not in profile.premium:
-                    premium = _EXPIRING.search(text)
-                    if premium:
-                        # "$188,300 ($166,800 property, $21,500 general liability)": the property premium
-                        split = _PROPERTY_PREMIUM.search(text[premium.start():])
-                        amount = columns.money(((split.group(1) or split.group(2)) if split else
-                                                (premium.group(1) or premium.group(2))).replace(" ", ""))
-                        if amount:
-                            profile.premium["expiring"] = Sourced(value=amount, source=source, method="text")
-        if profile.insured is None:
-            profile.insured = _company_named_most(profile, paths, chunks)
-        for path in paths:
-            if profile.roles[path] != "loss_run":
-                continue
-            valued = _label_value([readings[path]], r"valuation\s+date|valued(?:\s+as\s+of)?|as\s+of|valuation|"
-                                                    r"evaluation\s+date|valued\s+date|run\s+date")
-            if valued is not None and columns.day(valued[0]) is not None:
-                current = profile.valuation_date
-                when = columns.day(valued[0])
-                if current is None or (when and current.value < when):
-                    profile.valuation_date = Sourced(value=when, source=valued[1])
-                continue
-            for unit in visible_units(chunks[path]):
-                text, chunk = unit.text, unit.chunk
-                match = _VALUED.search(text)
-                when = columns.day(match.group(1)) if match else None
-                if when is not None:
-                    profile.valuation_date = Sourced(value=when, method="text", source=Source(
-                        file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
-                        page=chunk.page, role="loss_run"))
-                    break
-
     def _claims(self, profile: Profile, paths: Sequence[str], readings: dict[str, TableReading]) -> None:
         seen: dict[tuple[str, ...], Claim] = {}
         for path in sorted(paths, key=lambda p: 0 if profile.roles[p] == "loss_run" else 1):
@@ -518,63 +387,6 @@ class ProfileBuilder:
         if len(named) == 1 and next(iter(named)) in known:
             return next(iter(named))
         return ""
-
-    def _recommendations(self, profile: Profile, paths: Sequence[str], chunks: dict[str, list[Chunk]],
-                         readings: dict[str, TableReading]) -> None:
-        merged: dict[str, Recommendation] = {}
-        for path in paths:
-            for rec in readings[path].recommendations:
-                known = merged.get(rec.number)
-                if known is None:
-                    status = _status_word(rec.status) if rec.status else ""
-                    merged[rec.number] = rec.model_copy(update={"status": status or "open",
-                                                                 "status_source": rec.source if status else None})
-                    continue
-                if rec.priority and not known.priority:
-                    known.priority = rec.priority
-                if rec.text and not known.text:
-                    known.text = rec.text
-                if rec.status:
-                    known.status, known.status_source = _status_word(rec.status), rec.source
-                if rec.location and not known.location:
-                    known.location = rec.location
-        for path in paths:
-            units = list(visible_units(chunks[path]))
-            for index, unit in enumerate(units):
-                text, chunk = unit.text, unit.chunk
-                source = Source(file=chunk.source, location=location_of(chunk), quote=text, chunk_id=chunk.id,
-                                page=chunk.page, role=profile.roles[path])
-                line = _REC_LINE.match(text) or _REC_MENTION.search(text)
-                if line and line.group("id") not in merged:
-                    rest = " ".join(u.text for u in units[index + 1:] if u.paragraph == unit.paragraph)
-                    said = _status_word(f"{line.group('after') or ''} {rest}") if (line.group("after") or rest) else ""
-                    status = said if said in ("complete", "in progress", "declined", "open") else "open"
-                    merged[line.group("id")] = Recommendation(
-                        number=line.group("id"), text=line.group("text").strip(), status=status, source=source,
-                        priority=(line.groupdict().get("priority") or "").lower(),
-                        location=next(iter(self._aliases.named(text))) if len(self._aliases.named(text)) == 1 else "",
-                        status_source=source if said in ("complete", "in progress", "declined", "open") else None)
-                    continue
-                for number, rec in merged.items():
-                    if rec.source.chunk_id == chunk.id or not re.search(rf"\b{re.escape(number)}\b", text):
-                        continue
-                    if profile.roles[path] == "notes":
-                        continue  # the underwriter's own notes of a call are not the submission's documents
-                    if rec.status_source is not None and rec.status_source.role != "notes" and \
-                            rec.status_source.chunk_id != chunk.id and profile.roles[path] == "inspection":
-                        continue  # a report's own status table is not overridden by its prose
-                    if _CONDITIONAL.search(text.split(number)[0][-40:]):
-                        continue
-                    # The status may come in the sentences after the number, in the same paragraph ("TSM-25-01
-                    # (pallets): Done." / "TSM-23-01: We signed ... Install is scheduled for November").
-                    following = [u.text for u in units[index + 1:] if u.paragraph == unit.paragraph]
-                    status = _status_word(" ".join([text, *following]))
-                    if status in ("complete", "in progress", "declined", "open"):
-                        rec.status, rec.status_source = status, source
-        known = {loc.number for loc in profile.locations}
-        for rec in merged.values():
-            rec.location = self._location_key(rec.location, known)
-        profile.recommendations = sorted(merged.values(), key=lambda r: r.number)
 
     @staticmethod
     def _stated_ratios(profile: Profile, paths: Sequence[str], readings: dict[str, TableReading]) -> None:
