@@ -41,8 +41,14 @@ if TYPE_CHECKING:
 class Assistant:
     """Ingest, search and the rest of the product over one workspace."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, engine: Engine | None = None,
+                 store: Store | None = None) -> None:
+        """Parts given in are used as they are (a shared embedder or engine, a store opened elsewhere); the rest
+        are built from `settings` on first use."""
         self.settings = settings
+        for name, part in (("embedder", embedder), ("engine", engine), ("store", store)):
+            if part is not None:
+                self.__dict__[name] = part  # the cached property's value: given, not built
 
     # ---- parts ------------------------------------------------------------------------------
 

@@ -51,10 +51,9 @@ def make_assistant(embedder):
     from assistant.app import Assistant
     from assistant.settings import load_settings
 
-    def build(workspace: Path, **overrides):
-        core = Assistant(load_settings(workspace=workspace, **overrides))
-        core.__dict__["embedder"] = embedder
-        return core
+    def build(workspace: Path, *, shared_engine=None, **overrides):
+        """`overrides` are settings (`engine="http"` is the engine's kind); `shared_engine` an engine to use."""
+        return Assistant(load_settings(workspace=workspace, **overrides), embedder=embedder, engine=shared_engine)
 
     return build
 
@@ -108,8 +107,7 @@ def sample_workspace(tmp_path_factory, embedder, model_cache):
     from assistant.settings import load_settings
 
     settings = load_settings(workspace=tmp_path_factory.mktemp("sample-workspace"), model_cache=model_cache)
-    core = Assistant(settings)
-    core.__dict__["embedder"] = embedder
+    core = Assistant(settings, embedder=embedder)
     report = core.ingest([SAMPLE_DOCS])
     assert not report.failed, report.summary()
     return settings
@@ -124,11 +122,8 @@ def sample_assistant(sample_workspace, embedder, embedded_engine):
     def build(**overrides):
         given = {key: value for key, value in overrides.items() if value is not None}
         settings = load_settings(**{**sample_workspace.model_dump(), **given})
-        core = Assistant(settings)
-        core.__dict__["embedder"] = embedder
-        if settings.engine == "embedded" and settings.adapter is None:
-            core.__dict__["engine"] = embedded_engine
-        return core
+        shared = embedded_engine if settings.engine == "embedded" and settings.adapter is None else None
+        return Assistant(settings, embedder=embedder, engine=shared)
 
     return build
 
@@ -162,8 +157,7 @@ def profile_workspace(tmp_path_factory, embedder, model_cache):
     from assistant.settings import load_settings
 
     settings = load_settings(workspace=tmp_path_factory.mktemp("profile-workspace"), model_cache=model_cache)
-    core = Assistant(settings)
-    core.__dict__["embedder"] = embedder
+    core = Assistant(settings, embedder=embedder)
     report = core.ingest([SAMPLE_DOCS, LAKEVIEW])
     assert not report.failed, report.summary()
     return settings
@@ -174,8 +168,7 @@ def profile_core(profile_workspace, embedder):
     """An application core over the profile workspace (no engine: profiles are read from tables and text)."""
     from assistant.app import Assistant
 
-    core = Assistant(profile_workspace)
-    core.__dict__["embedder"] = embedder
+    core = Assistant(profile_workspace, embedder=embedder)
     return core
 
 

@@ -28,11 +28,9 @@ def build_core(workspace: Path, roots: list[Path], embedder, engine, model_cache
     from assistant.app import Assistant
     from assistant.settings import load_settings
 
-    core = Assistant(load_settings(workspace=workspace, model_cache=model_cache, max_new_tokens=16,
-                                   ingest_roots=[str(root) for root in roots], **overrides))
-    core.__dict__["embedder"] = embedder
-    core.__dict__["engine"] = engine
-    return core
+    settings = load_settings(workspace=workspace, model_cache=model_cache, max_new_tokens=16,
+                             ingest_roots=[str(root) for root in roots], **overrides)
+    return Assistant(settings, embedder=embedder, engine=engine)
 
 
 @pytest.fixture(scope="module")

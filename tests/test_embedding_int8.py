@@ -30,8 +30,7 @@ def hybrid_scores(settings, embedder, chunks) -> tuple[float, float, np.ndarray]
     every chunk re-embedded by `embedder` (as `ingest --rebuild` does) and queries embedded by it too."""
     from assistant.app import Assistant
 
-    core = Assistant(settings)
-    core.__dict__["embedder"] = embedder
+    core = Assistant(settings, embedder=embedder)
     vectors = embedder.embed([chunk.text for chunk in chunks])
     core.store.replace_vectors([chunk.id for chunk in chunks], vectors)
     scores = core.evaluate(SAMPLE_DOCS / "eval" / "questions.jsonl", 5).retrieval.scores["hybrid"]["page"]

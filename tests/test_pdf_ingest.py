@@ -12,7 +12,7 @@ def test_a_scanned_page_and_a_loss_run_are_found_and_cited_to_their_page(tmp_pat
     docs.mkdir(parents=True)
     (docs / "loss_control_notes.pdf").write_bytes(mixed_pdf())  # page 1 text, page 2 a scan
     (docs / "loss_runs_2024.pdf").write_bytes(loss_run_pdf(40))  # two pages, header repeated
-    core = make_assistant(tmp_path / "ws")
+    core = make_assistant(tmp_path / "ws", shared_engine=embedded_engine)
     report = core.ingest([docs.parent])
     assert not report.failed, report.failed
 
@@ -35,7 +35,6 @@ def test_a_scanned_page_and_a_loss_run_are_found_and_cited_to_their_page(tmp_pat
     stored = [r for r in core.store.rows_of(holding[0].chunk.source) if dict(r.cells).get("Claim") == number]
     assert stored and dict(stored[0].cells)["Incurred"] == incurred
 
-    core.__dict__["engine"] = embedded_engine
     answer = core.make_answerer().answer(f"What was incurred on claim {number}?", scope="harbor-cold")
     assert answer.kind in ("answer", "quote"), answer.reason
     first = answer.citations[0]

@@ -35,8 +35,7 @@ def two_submissions(tmp_path_factory, embedder):
         "Forklifts\nThe forklift charging station is ventilated and has a spill kit.",
     ])
     (birch / "underwriter_notes.txt").write_text("Broker wants the quote by Friday; payroll is $2.1M.")
-    core = Assistant(load_settings(workspace=root / "workspace"))
-    core.__dict__["embedder"] = embedder
+    core = Assistant(load_settings(workspace=root / "workspace"), embedder=embedder)
     report = core.ingest([acme, birch])
     assert report.failed == [], report.failed
     return core, acme, birch

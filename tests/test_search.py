@@ -16,8 +16,7 @@ def sample_core(tmp_path_factory, embedder):
     from assistant.app import Assistant
     from assistant.settings import load_settings
 
-    core = Assistant(load_settings(workspace=tmp_path_factory.mktemp("search-ws")))
-    core.__dict__["embedder"] = embedder
+    core = Assistant(load_settings(workspace=tmp_path_factory.mktemp("search-ws")), embedder=embedder)
     report = core.ingest([SAMPLE_DOCS])
     assert report.failed == [], report.failed
     return core

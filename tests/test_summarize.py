@@ -109,8 +109,7 @@ def harbor_workspace(tmp_path_factory, embedder, model_cache) -> Path:
     from assistant.settings import load_settings
 
     workspace = tmp_path_factory.mktemp("summarize-workspace")
-    core = Assistant(load_settings(workspace=workspace, model_cache=model_cache))
-    core.__dict__["embedder"] = embedder
+    core = Assistant(load_settings(workspace=workspace, model_cache=model_cache), embedder=embedder)
     report = core.ingest([HARBOR])
     assert not report.failed and report.added == 5
     return workspace
@@ -120,9 +119,7 @@ def make_core(workspace: Path, engine, embedder, model_cache):
     from assistant.app import Assistant
     from assistant.settings import load_settings
 
-    core = Assistant(load_settings(workspace=workspace, model_cache=model_cache))
-    core.__dict__["embedder"] = embedder
-    core.__dict__["engine"] = engine
+    core = Assistant(load_settings(workspace=workspace, model_cache=model_cache), embedder=embedder, engine=engine)
     return core
 
 

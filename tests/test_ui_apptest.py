@@ -23,8 +23,8 @@ def ui(monkeypatch, listening_on, tmp_path, make_assistant, embedded_engine, mod
     built = {}
 
     def factory(settings):
-        assistant = make_assistant(settings.workspace, max_new_tokens=48, model_cache=model_cache)
-        assistant.__dict__["engine"] = embedded_engine
+        assistant = make_assistant(settings.workspace, shared_engine=embedded_engine, max_new_tokens=48,
+                                   model_cache=model_cache)
         built["assistant"] = assistant
         return assistant
 
