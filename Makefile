@@ -27,6 +27,8 @@ demo: venv
 	$(BIN)/assistant --workspace $(WORKSPACE) search "sprinkler protection at the Harbor Foods warehouse" -k 3
 	$(BIN)/assistant --workspace $(WORKSPACE) status
 	$(BIN)/assistant --workspace $(WORKSPACE) ask "How much anhydrous ammonia does the Harbor Foods refrigeration system hold?"
+	$(BIN)/assistant --workspace $(WORKSPACE) profile harbor-foods -o $(WORKSPACE)/harbor-foods-profile.md
+	$(BIN)/assistant --workspace $(WORKSPACE) check harbor-foods
 
 test: venv
 	$(BIN)/ruff check .
