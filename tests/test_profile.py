@@ -321,3 +321,41 @@ def test_a_submission_without_a_schedule_or_loss_run_says_so(tmp_path: Path, mak
     assert "tiv" not in location.fields
     assert any("no statement of values" in note for note in profile.notes)
     assert any("loss history is not stated" in note for note in profile.notes)
+
+
+def test_a_letter_s_request_table_and_a_table_it_cannot_read(tmp_path: Path, make_assistant) -> None:
+    import docx
+
+    folder = tmp_path / "docs" / "birch-bakery"
+    folder.mkdir(parents=True)
+    (folder / "statement_of_values.csv").write_text(
+        "Loc #,Address,Occupancy,Building Value,Contents,TIV,Sq Ft,Sprinklered\n"
+        '1,9 Birch Way,Bakery,"$4,000,000","$1,000,000","$5,000,000","30,000",N\n')
+    letter = docx.Document()
+    letter.add_paragraph("Dear underwriter, please quote the following for Birch Bakery.")
+    table = letter.add_table(rows=1, cols=3)
+    for cell, text in zip(table.rows[0].cells, ("Coverage", "Limit", "Deductible"), strict=True):
+        cell.text = text
+    for row in (("Building and contents (blanket)", "$5,000,000", "$5,000 all other perils"),
+                ("Flood", "$1,000,000 sublimit", "$25,000")):
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = text
+    odd = letter.add_table(rows=1, cols=3)
+    for cell, text in zip(odd.rows[0].cells, ("Oven", "Fuel", "Burners"), strict=True):
+        cell.text = text
+    for cell, text in zip(odd.add_row().cells, ("Tunnel oven 1", "Natural gas", "12"), strict=True):
+        cell.text = text
+    letter.save(str(folder / "broker_letter.docx"))
+    core = make_assistant(tmp_path / "ws")
+    core.ingest([tmp_path / "docs"])
+    profile = core.profile("birch-bakery")
+    requests = {r.coverage: r for r in profile.requests}
+    assert requests["All other perils"].deductible == 5_000  # one all-perils deductible, not one per coverage
+    assert requests["Flood"].sublimit == 1_000_000 and requests["Flood"].deductible == 25_000
+    assert requests["Building and contents (blanket)"].limit == 5_000_000
+    assert any("broker_letter.docx" in note and "does not read" in note and "Oven, Fuel, Burners" in note
+               for note in profile.notes)
+    rules = SAMPLE_DOCS / "guidelines" / "rules.toml"
+    fired = {r.rule_id for r in core.check("birch-bakery", rules).fired}
+    assert "minimum-deductible-unsprinklered" in fired  # $5,000 with an unsprinklered building
+

@@ -195,7 +195,7 @@ class ProfileBuilder:
         profile.losses = summarize_losses(profile)
         self._stated_ratios(profile, paths, readings)
         profile.conflicts = find_conflicts(profile, readings, chunks)
-        self._notes(profile)
+        self._notes(profile, readings)
         return profile
 
     # ---- locations ------------------------------------------------------------------------------
@@ -400,7 +400,7 @@ class ProfileBuilder:
                         summary.stated_loss_ratio_pct = float(ratio.value)
 
     @staticmethod
-    def _notes(profile: Profile) -> None:
+    def _notes(profile: Profile, readings: dict[str, TableReading] | None = None) -> None:
         for location in profile.locations:
             missing = [LOCATION_FIELDS[key] for key in LOCATION_FIELDS if key not in location.fields]
             if missing:
@@ -410,3 +410,8 @@ class ProfileBuilder:
                                  "or are not stated")
         if not profile.claims and not profile.terms:
             profile.notes.append("no loss run among the documents: the loss history is not stated")
+        for path, reading in (readings or {}).items():
+            for where, headers in reading.unread:
+                shown = ", ".join(headers[:8]) + (", ..." if len(headers) > 8 else "")
+                profile.notes.append(f"{PurePath(path).name}, {where}: a table the profile does not read "
+                                     f"(columns: {shown})")

@@ -103,6 +103,12 @@ EXPOSURE_COLUMNS: list[tuple[str, str]] = [
     ("distance", r"distance(?:\s*\(.*\))?|separation|clearance|distance\s*to\s*building"),
     ("exposure", r"exposures?(?:\s*description)?|description|occupancy|what|neighbou?r|adjacent\s*property"),
 ]
+REQUEST_COLUMNS: list[tuple[str, str]] = [
+    ("coverage", r"coverage(?:\s*(?:part|line|requested))?|cover|line(?:\s*of\s*coverage)?"),
+    ("limit", r"(?:requested\s*)?limits?(?:\s*/\s*sub-?limits?)?|sub-?limits?|amount\s*requested|request(?:ed)?|"
+              r"amount"),
+    ("deductible", r"deductibles?(?:\s*/\s*\w+)?|ded|retention|deductible\s*/\s*terms"),
+]
 RECOMMENDATION_COLUMNS: list[tuple[str, str]] = [
     ("number", r"(?:rec(?:ommendation)?\s*)?(?:no|number|num|#|nbr|id)|ref(?:erence)?|item|rec"),
     ("text", r"recommendations?(?:\s*text)?|subject|description|finding|action(?:\s*required)?"),

@@ -118,6 +118,23 @@ def requests_of(profile: Profile, paths: Sequence[str], chunks: dict[str, list[C
             request = _request(label, value, source)
             if request is not None:
                 found.append(request)
+        for coverage, limit, deductible, source in readings[path].requested:  # a table of coverage requests
+            amounts = _amounts(coverage, limit) if "$" in limit else {}
+            amounts.pop("deductible", None)
+            if "$" in deductible:
+                first = columns.money(re.findall(r"\$\s?[\d,.]+(?:\s?[km]\b)?", deductible, re.I)[0].replace(" ", ""))
+                if first is not None and re.search(r"all\s+other\s+perils|\baop\b", deductible, re.I):
+                    # "$5,000 all other perils" beside several coverages: one all-other-perils deductible
+                    if not any(r.coverage == "All other perils" for r in found):
+                        found.append(CoverageRequest(coverage="All other perils", deductible=first,
+                                                     text=f"All other perils deductible: {deductible}",
+                                                     source=source))
+                elif first is not None:
+                    amounts["deductible"] = first
+            if amounts and not _NOT_A_REQUEST.search(coverage):
+                name = " ".join(coverage.split())
+                found.append(CoverageRequest(coverage=name, text=f"{name}: {limit}; {deductible}".strip("; "),
+                                             source=source, **amounts))
         for unit in visible_units(chunks[path]):
             for line in re.split(r"\n|(?<=\))\s*;\s*", unit.text):
                 if "$" not in line:

@@ -46,6 +46,8 @@ class TableReading:
     labels: list[tuple[str, str, Source]] = field(default_factory=list)  # (label, value, source) pairs
     exposures: list[Sourced] = field(default_factory=list)  # exposures tables, for the report's location
     kinds: set[str] = field(default_factory=set)  # sov, loss_run, experience, recommendations, cope, labels
+    unread: list[tuple[str, list[str]]] = field(default_factory=list)  # (where, headers) of tables not understood
+    requested: list[tuple[str, str, str, Source]] = field(default_factory=list)  # coverage, limit, deductible cells
 
 
 def row_location(chunk: Chunk, row: TableRow) -> str:
@@ -104,6 +106,10 @@ def _classify(headers: list[str], rows: Sequence[TableRow]) -> tuple[str, dict[s
     if loc_fields & {"location", "address"} and len(loc_fields - {"location", "building", "address"}) >= 2:
         values = loc_fields & {"building_value", "contents_value", "bi_value", "tiv"}
         return ("sov" if values else "cope"), loc
+    request = columns.columns_of(headers, columns.REQUEST_COLUMNS, cells)
+    if "coverage" in request.values() and request.keys() & set(headers) and \
+            {"limit", "deductible"} & set(request.values()) and len(headers) >= 3:
+        return "requests", request
     if len(headers) <= 2 or all(len(row.cells) == 1 for row in rows):
         return "labels", {}
     return None
@@ -356,6 +362,8 @@ def read_tables(chunks: Sequence[Chunk], role: str, title: str = "") -> TableRea
         headers = _headers(table)
         found = _classify(headers, [row for _, row in table])
         if found is None:
+            if len(headers) >= 3:  # a real table, not a note: say it was not read, so a reader knows why
+                reading.unread.append((row_location(table[0][0], table[0][1]).rsplit(", row", 1)[0], headers))
             continue
         kind, mapping = found
         reading.kinds.add(kind)
@@ -371,6 +379,12 @@ def read_tables(chunks: Sequence[Chunk], role: str, title: str = "") -> TableRea
             _read_recommendations(table, mapping, role, reading)
         elif kind == "exposures":
             _read_exposures(table, mapping, role, reading)
+        elif kind == "requests":
+            for chunk, row in table:
+                cells = _by_field(row, mapping)
+                if cells.get("coverage"):
+                    reading.requested.append((cells["coverage"], cells.get("limit", ""), cells.get("deductible", ""),
+                                              source_of(chunk, row, role)))
         else:
             for chunk, row in table:
                 if len(row.cells) == 1:
