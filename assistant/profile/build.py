@@ -159,7 +159,8 @@ class ProfileBuilder:
             profile.roles[path] = role
             if role == "guideline":
                 continue
-            readings[path] = read_tables(chunks[path], role, title)
+            reading.set_role(role)  # read once; the role, known from what was read, is stamped on its sources
+            readings[path] = reading
         paths = [path for path in documents if profile.roles[path] != "guideline"]
         profile.documents = paths
         if not paths:
@@ -180,7 +181,7 @@ class ProfileBuilder:
             if role == "notes":
                 continue  # the underwriter's own notes restate the documents; they are not a source about the risk
             default = self._document_location(readings[path], aliases) or single
-            for finding in read_text(chunks[path], aliases, default, site_wide=self._site(locations)):
+            for finding in read_text(chunks[path], aliases, default, site_wide=list(locations.order)):
                 if finding.location in locations.readings:
                     locations.add(finding.location, finding.key, _sourced(finding, role))
             if default is not None:
@@ -321,10 +322,6 @@ class ProfileBuilder:
     def _has_sov(locations: _Locations) -> bool:
         return any(value.source is not None and value.source.role == "sov"
                    for fields in locations.readings.values() for values in fields.values() for value in values)
-
-    @staticmethod
-    def _site(locations: _Locations) -> list[str]:
-        return list(locations.order)
 
     @staticmethod
     def _document_location(reading: TableReading, aliases: Aliases) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.profile import columns
 from assistant.profile.model import Claim, Recommendation, Source, Sourced, TermExperience
-from assistant.profile.prose import area_of
+from assistant.profile.prose import area_of, extract
 from assistant.prompts import location_of
 from index.types import Chunk, TableRow
 
@@ -48,6 +48,17 @@ class TableReading:
     kinds: set[str] = field(default_factory=set)  # sov, loss_run, experience, recommendations, cope, labels
     unread: list[tuple[str, list[str]]] = field(default_factory=list)  # (where, headers) of tables not understood
     requested: list[tuple[str, str, str, Source]] = field(default_factory=list)  # coverage, limit, deductible cells
+
+    def set_role(self, role: str) -> None:
+        """The document's role on every source read from it (known only once its tables are read)."""
+        sourced = [value for row in self.locations for value in row.values.values()]
+        sourced += [value for totals in (*self.location_totals, *self.claim_totals) for value in totals.values()]
+        sourced += [value for _, totals in self.term_totals for value in totals.values()] + self.exposures
+        sources = [value.source for value in sourced if value.source is not None]
+        sources += [item.source for item in (*self.claims, *self.terms, *self.recommendations)]
+        sources += [source for *_, source in (*self.labels, *self.requested)]
+        for source in sources:
+            source.role = role
 
 
 def row_location(chunk: Chunk, row: TableRow) -> str:
@@ -170,7 +181,6 @@ def _location_values(cells: dict[str, str], source: Source, kind: str,
     coverage = columns.percent(cells.get("sprinkler_coverage_pct")) if cells.get("sprinkler_coverage_pct") else None
     protection = cells.get("protection", "")
     if coverage is None and protection:
-        from assistant.profile.prose import extract
         for key, value in extract(protection):
             if key in ("sprinkler_coverage_pct", "sprinklered", "alarm"):
                 put(key, value)
