@@ -5,14 +5,18 @@ cannot answer ("the earthquake deductible", "the number of employees") retrieve 
 answerable ones, so one similarity threshold cannot tell them apart. The decision is made on the
 evidence instead, per unit:
 
-1. **The question's terms are there.** Each content term of the question is weighed by its rarity in
-   the workspace (IDF) and matched softly (stems, then word embeddings: "biggest" finds "largest");
-   the unit, together with the names of its source (insured folder, file, title, heading, table header),
-   must hold at least `min_coverage` of that weight, and no term rarer than every word the unit holds
-   may be missing when the term is absent from the whole workspace ("earthquake" where no document
-   mentions one).
-2. **The kind of value asked for is there**: a figure for "how much / how many / what limit", a date
-   for "when".
+1. **The question's terms are there.** Each content term of the question is weighed by how much it
+   carries the question's meaning (salience) and by its rarity in the workspace (IDF), and matched
+   softly (stems, then word embeddings: "biggest" finds "largest"). The best passages, together with the
+   names of their sources (insured folder, file, title, heading), must hold at least `min_coverage` of
+   that weight; the terms other than the named insured's own name words at least
+   `MIN_CONTENT_COVERAGE` of theirs (the insured's name is always "there" and says nothing about the
+   answer); and no term that no chunk of the workspace holds, with nothing in the passages standing in
+   for it, may carry `UNKNOWN_SHARE` of the weight ("earthquake" where no document mentions one).
+2. **The kind of value asked for is there** in a unit (`assistant.answer_kinds`): a number before the
+   counted noun for "how many employees", a distance for "how far", an amount (money or a percentage)
+   for "what deductible / premium / loss ratio", a date for "when", a figure for other "how much" and
+   "what limit" questions.
 3. **The insured is the one asked about.** When the question names a submission (its folder or its
    documents' titles), only that submission's units count: "How many employees does Meridian have?"
    is not answered by Harbor Foods' head count.
@@ -25,17 +29,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
 from assistant.evidence import Evidence, EvidenceRanker, Question
 from assistant.prompts import submission_of
-from assistant.verification import content_terms, normalize
+from assistant.verification import content_terms, stem
 from index.types import Chunk
 
 MIN_COVERAGE = 0.45  # share of the question's weight the best passages must hold
 PASSAGES_JUDGED = 3  # best passages (of the named submission) whose words count
 MAX_USABLE = 4  # units offered to the model as quotable evidence
+MIN_CONTENT_COVERAGE = 0.2  # share of the weight of the terms other than the insured's names they must hold
+UNKNOWN_SHARE = 0.5  # weight share of a term no document mentions at which the question is declined
 
 
 @dataclass
@@ -88,10 +94,12 @@ def named_submission(question: str, names: dict[str, set[str]]) -> str | None:
 
 
 def assess(question: Question, ranked: Sequence[Evidence], passages: Sequence[Chunk], ranker: EvidenceRanker, *,
-           submission: str | None = None, min_coverage: float = MIN_COVERAGE) -> Assessment:
+           submission: str | None = None, min_coverage: float = MIN_COVERAGE,
+           name_words: set[str] = frozenset()) -> Assessment:  # type: ignore[assignment]
     """Decide from the evidence whether the question is answered (see the module docstring).
 
-    `passages` are the retrieved chunks best first; `ranked` their units, ranked."""
+    `passages` are the retrieved chunks best first; `ranked` their units, ranked; `name_words` the
+    stemmed name words of the submission the question names."""
     if not question.terms:
         return Assessment(False, reason="the question has no content words", submission=submission)
     if submission:
@@ -101,23 +109,42 @@ def assess(question: Question, ranked: Sequence[Evidence], passages: Sequence[Ch
             return Assessment(False, reason=f"nothing retrieved from {submission}", submission=submission)
     text = " ".join(f"{chunk.text} {chunk.title} {chunk.heading} {submission_of(chunk.source)} "
                     f"{PurePath(chunk.source).stem}" for chunk in passages[:PASSAGES_JUDGED])
-    coverage, missing = ranker.coverage(question, text.replace("-", " ").replace("_", " ") + " " + text)
+    text = text.replace("-", " ").replace("_", " ") + " " + text
+    coverage, missing = ranker.coverage(question, text)
     if coverage < min_coverage:
-        shown = ", ".join(f'"{term}"' for term in missing[:3])
-        return Assessment(False, reason=f"the documents do not mention {shown}", submission=submission,
+        return Assessment(False, reason=f"the documents do not mention {quoted(missing)}", submission=submission,
                           coverage=coverage)
+    content = replace(question, terms=tuple(t for t in question.terms if stem(t) not in name_words))
+    content_coverage, content_missing = ranker.coverage(content, text) if content.terms else (0.0, ())
+    if content_coverage < MIN_CONTENT_COVERAGE:
+        return Assessment(False, reason=f"beyond naming the insured, the documents do not mention "
+                          f"{quoted(content_missing)}", submission=submission, coverage=coverage)
+    unknown = unknown_weight(question, text, ranker)
+    if unknown:
+        term, share = unknown
+        return Assessment(False, reason=f'no document mentions "{term}" ({share:.0%} of the question\'s weight)',
+                          submission=submission, coverage=coverage)
     usable = [evidence for evidence in ranked if evidence.has_value][:MAX_USABLE]
     if not usable:
-        kind = "date" if question.wants_date else "figure"
+        kind = question.kind if question.kind not in (None, "figure") else ("date" if question.wants_date else "figure")
         return Assessment(False, reason=f"the passages give no {kind} for it", submission=submission,
                           coverage=coverage)
     return Assessment(True, usable, submission=submission, coverage=coverage)
 
 
-def mentioned_anywhere(words: Sequence[str], document_frequency: dict[str, int]) -> set[str]:
-    """The words no chunk of the workspace holds (by the store's stemmed phrase counts)."""
-    return {word for word in words if document_frequency.get(f'"{word}"', 0) == 0}
+def quoted(terms: Sequence[str]) -> str:
+    return ", ".join(f'"{term}"' for term in terms[:3])
 
 
-def is_identifier(word: str) -> bool:
-    return bool(re.search(r"\d", word)) and bool(re.search(r"[a-z]", normalize(word)))
+def unknown_weight(question: Question, text: str, ranker: EvidenceRanker) -> tuple[str, float] | None:
+    """A question term that no chunk of the workspace holds and nothing in `text` stands in for (soft
+    match), when it carries at least `UNKNOWN_SHARE` of the question's weight: (the term, its share)."""
+    _, counts = ranker.document_frequency([f'"{term}"' for term in question.terms])
+    support = ranker.term_support(question, [text])[0]
+    absent = [term for term in question.terms if counts.get(f'"{term}"', 0) == 0 and support[term] < 0.5]
+    if not absent:
+        return None
+    weights = ranker.term_weights(question)
+    term = max(absent, key=lambda term: weights[term])
+    share = weights[term] / (sum(weights.values()) or 1.0)
+    return (term, share) if share >= UNKNOWN_SHARE else None

@@ -286,7 +286,8 @@ class Answerer:
             return True
         asked = Question.parse(query)
         ranked = self.ranker.rank(asked, candidates(flagged), {n: n for n in range(1, len(flagged) + 1)})
-        return assess(asked, ranked, [hit.chunk for hit in flagged], self.ranker, submission=named).answerable
+        return assess(asked, ranked, [hit.chunk for hit in flagged], self.ranker, submission=named,
+                      name_words=self.submission_names().get(named or "", set())).answerable
 
     def _stream(self, question: str, query: str, pool: list[ScoredChunk], history: Sequence[Message], k: int,
                 max_tokens: int | None, scope: str | None) -> Iterator[str | Answer]:
@@ -303,7 +304,8 @@ class Answerer:
         named = (scope and submission_of_scope(scope)) or named_submission(query, self.submission_names())
         pool = [hit for hit in pool if is_relevant(hit, self.min_dense_score)] or sources
         ranked = self.ranker.rank(asked, candidates(pool), {n: n for n in range(1, len(pool) + 1)})
-        assessment = assess(asked, ranked, [hit.chunk for hit in pool], self.ranker, submission=named)
+        assessment = assess(asked, ranked, [hit.chunk for hit in pool], self.ranker, submission=named,
+                            name_words=self.submission_names().get(named or "", set()))
         if not assessment.answerable:
             yield self.declined(question, assessment.reason, scope=named, sources=pool[:k])
             return

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from assistant.answer_kinds import FIGURE, amounts, answers_kind, asked_kind, focus_terms, holds_kind, superlative
 from assistant.prompts import submission_of
 from assistant.verification import (
     NEGATIONS,
@@ -241,6 +242,9 @@ class Question:
     wants_figure: bool
     wants_date: bool
     facts: Facts = field(default_factory=Facts)  # what the question states ("the 01/16/2024 loss")
+    focus: tuple[str, ...] = ()  # the wh-phrase's words: what is asked about (`assistant.answer_kinds`)
+    kind: str | None = None  # the kind of value asked for: distance, count, money, percent, name, date, figure
+    extreme: int = 0  # +1 the greatest amount asked for ("largest claim"), -1 the least
 
     @classmethod
     def parse(cls, text: str) -> Question:
@@ -254,15 +258,32 @@ class Question:
                     and word not in NOT_CONTENT and word not in NEGATIONS):
                 seen.setdefault(word, None)
         wants_date = bool(_DATE_QUESTION.search(text))
-        return cls(text, tuple(seen), bool(_FIGURE_QUESTION.search(text)) and not wants_date, wants_date, stated)
+        wants_figure = bool(_FIGURE_QUESTION.search(text)) and not wants_date
+        focus = tuple(word for word in focus_terms(text) if word in seen)
+        return cls(text, tuple(seen), wants_figure, wants_date, stated, focus,
+                   asked_kind(text, focus, wants_figure, wants_date), superlative(text))
+
+    def holds_asked(self, text: str) -> bool:
+        """Whether `text` states the kind of value asked for (`assistant.answer_kinds.holds_kind`)."""
+        return holds_kind(self.kind, text, self.text, self.focus)
 
     @property
     def stems(self) -> set[str]:
         return {stem(word) for word in self.terms}
 
 
-def unit_has_value(question: Question, unit_text: str) -> bool:
-    """Whether a unit holds the kind of value the question asks for (a figure, a date), or none is asked."""
+def unit_has_value(question: Question, unit_text: str, plain: bool | None = None) -> bool:
+    """Whether a unit holds the kind of value the question asks for (a count of what it counts, a distance,
+    an amount, a figure, a date), or none is asked; `plain` is `states_plain_value`, when known."""
+    typed = answers_kind(question.kind, unit_text, question.text, question.focus)
+    if typed is not None:
+        return typed
+    return states_plain_value(question, unit_text) if plain is None else plain
+
+
+def states_plain_value(question: Question, unit_text: str) -> bool:
+    """A figure or a date where the question asks for a figure, a date (or a year) for a date; true when
+    it asks for neither."""
     if not (question.wants_figure or question.wants_date):
         return True
     found = facts(unit_text)
@@ -328,15 +349,25 @@ def candidates(sources: Sequence[ScoredChunk | Chunk]) -> list[Candidate]:
     return found
 
 
+SIGNALS = ("dense", "lexical", "value", "kind", "extreme", "retrieval")
+
+
 @dataclass
 class Weights:
-    """How the signals add up (set once on sample_docs and checked on a held-out set; see BENCHMARKS.md)."""
+    """How the signals add up to a unit's score (see `EvidenceRanker.rank` and BENCHMARKS.md). Set by
+    hand on sample_docs and checked on two held-out sets; a learned combination of these and six more
+    signals (the unit's own words, the wh-phrase's words, the neighbouring units, adjacent term pairs, row,
+    length) did better on the set it was fitted to and no better on the others."""
 
-    dense: float = 1.0
-    lexical: float = 1.5
-    value: float = 0.5
-    retrieval: float = 0.3
-    length: float = 0.6  # per doubling past LONG_UNIT_WORDS: a long row holds many terms without answering
+    dense: float = 1.0  # the embedder's cosine to the question, scaled within the candidates
+    lexical: float = 1.5  # weighted share of the question's terms in the unit and its source's names
+    value: float = 0.5  # a figure or date, where the question asks for one
+    kind: float = 0.5  # the kind of value asked for (a distance, a count next to its noun, ...)
+    extreme: float = 1.0  # the greatest (least) amount among one table's records, for "the largest claim"
+    retrieval: float = 0.3  # 1 / the rank of the unit's passage in retrieval
+
+    def score(self, signals: dict[str, float]) -> float:
+        return sum(getattr(self, name) * signals[name] for name in SIGNALS)
 
 
 @dataclass
@@ -428,30 +459,63 @@ class EvidenceRanker:
         vectors = np.asarray(self.embed([question.text, *texts]))
         cosines = vectors[1:] @ vectors[0]
         idf = self.term_weights(question) if question.terms else {}
-        total_weight = sum(idf.values()) or 1.0
         supports = self.term_support(question, [f"{text} {c.names}" for text, c in zip(texts, found, strict=True)])
         low, high = float(cosines.min()), float(cosines.max())
-        evidence = []
         asked_facts = len(question.facts.dates) + len(question.facts.identifiers) + len(question.facts.figures)
-        total_weight += FACT_WEIGHT * asked_facts
+        total_weight = (sum(idf.values()) or 1.0) + FACT_WEIGHT * asked_facts
+        coverages = []
         for i, candidate in enumerate(found):
-            support = supports[i]
-            matched = sum(idf[t] * support[t] for t in question.terms)
+            matched = sum(idf[t] * supports[i][t] for t in question.terms)
             if asked_facts:
                 unmet = len(fact_disagreements(question.facts, facts(f"{candidate.text} {candidate.names}")))
                 matched += FACT_WEIGHT * (asked_facts - unmet)
-            coverage = matched / total_weight if total_weight else 0.0
-            has_value = unit_has_value(question, candidate.text)
+            coverages.append(matched / total_weight)
+        extreme = extreme_units(question, found, coverages)
+        evidence = []
+        for i, candidate in enumerate(found):
+            plain_value = states_plain_value(question, candidate.text)
+            has_value = unit_has_value(question, candidate.text, plain_value)
             signals = {
                 "dense": (float(cosines[i]) - low) / (high - low) if high > low else 0.0,
-                "lexical": coverage,
-                "value": 1.0 if has_value and (question.wants_figure or question.wants_date) else 0.0,
+                "lexical": coverages[i],
+                "value": 1.0 if (question.wants_figure or question.wants_date) and plain_value else 0.0,
+                "kind": 1.0 if question.kind not in (None, FIGURE) and question.holds_asked(candidate.text) else 0.0,
+                "extreme": 1.0 if i in extreme else 0.0,
                 "retrieval": 1.0 / (retrieval_rank or {}).get(candidate.number, 1),
             }
-            w = self.weights
-            score = (w.dense * signals["dense"] + w.lexical * signals["lexical"] + w.value * signals["value"]
-                     + w.retrieval * signals["retrieval"])
-            missing = tuple(sorted((t for t in question.terms if support[t] < 0.5), key=lambda t: -idf[t]))
-            evidence.append(Evidence(candidate, score, signals, coverage, missing, has_value))
+            missing = tuple(sorted((t for t in question.terms if supports[i][t] < 0.5), key=lambda t: -idf[t]))
+            evidence.append(Evidence(candidate, self.weights.score(signals), signals, coverages[i], missing, has_value))
         evidence.sort(key=lambda e: -e.score)
         return evidence
+
+
+EXTREME_COVERAGE_SHARE = 0.6  # records compared for "the largest": a group holding this share of the best coverage
+_TOTAL = re.compile(r"\b(?:totals?|subtotals?|sum|aggregate|combined|overall)\b|"
+                    r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:claims|losses)\b", re.IGNORECASE)
+
+
+def extreme_units(question: Question, found: Sequence[Candidate], coverages: Sequence[float]) -> set[int]:
+    """For "the largest / smallest ...": among records of one kind (the rows or items of one table or
+    list: same file, same header or heading), totals left out, the one whose amount (its largest, as
+    the incurred of a claim row) is the greatest (least). The group compared is the one most about the
+    question (mean coverage, at least `EXTREME_COVERAGE_SHARE` of the best unit's). Empty otherwise."""
+    if not question.extreme or not found:
+        return set()
+    groups: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
+    for i, candidate in enumerate(found):
+        held = amounts(candidate.text)
+        record = candidate.unit.kind in ("row", "item") or candidate.text.count(" | ") >= 2  # a key-value row
+        if held and record and not _TOTAL.search(candidate.text):
+            key = (candidate.chunk.source, candidate.unit.context, candidate.unit.kind)
+            groups.setdefault(key, []).append((i, max(held)))
+    groups = {key: members for key, members in groups.items() if len(members) >= 2}
+    if not groups:
+        return set()
+    def about(members: list[tuple[int, float]]) -> float:
+        return sum(coverages[i] for i, _ in members) / len(members)
+    members = max(groups.values(), key=about)
+    if about(members) < EXTREME_COVERAGE_SHARE * max(coverages):
+        return set()
+    pick = max if question.extreme > 0 else min
+    best = pick(value for _, value in members)
+    return {i for i, value in members if value == best}

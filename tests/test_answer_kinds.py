@@ -1,0 +1,65 @@
+"""What a question asks for, and whether a unit holds it (assistant.answer_kinds), on wording unlike sample_docs."""
+
+from assistant.answer_kinds import (
+    COUNT,
+    DISTANCE,
+    MONEY,
+    NAME,
+    PERCENT,
+    amounts,
+    answers_kind,
+    asked_kind,
+    counts_noun,
+    focus_terms,
+    holds_kind,
+    superlative,
+)
+
+
+def kind_of(question: str) -> str | None:
+    return asked_kind(question, focus_terms(question), False, False)
+
+
+def test_focus_is_the_wh_phrase_past_a_possessive():
+    assert focus_terms("What ISO construction class is the plant on Mill Lane?") == ("iso", "construction", "class")
+    assert focus_terms("What is Lindell Foundry's five-year loss ratio?") == ("five-year", "loss", "ratio")
+    assert focus_terms("How many forklifts did the engineer count?") == ("forklifts",)
+    assert focus_terms("Is there any brush or wildfire exposure at the yard?") == ("brush", "wildfire", "exposure")
+
+
+def test_asked_kinds():
+    assert kind_of("How close is the nearest fire plug to the depot?") == DISTANCE
+    assert kind_of("How many staff work nights at the bakery?") == COUNT
+    assert kind_of("What premium did the broker quote for the renewal?") == MONEY
+    assert kind_of("What is the bakery's three-year loss ratio?") == PERCENT
+    assert kind_of("Which contractor serviced the sprinkler valves?") == NAME
+    assert kind_of("What roof covering does the warehouse have?") is None
+
+
+def test_values_held():
+    assert holds_kind(DISTANCE, "Hydrant 310 ft from the loading dock.")
+    assert not holds_kind(DISTANCE, "Hydrant at the corner of 5th Street.")
+    assert holds_kind(MONEY, "Deductible USD 25k per occurrence.")
+    assert holds_kind(PERCENT, "Loss ratio 41.5% over five terms.")
+    assert holds_kind(NAME, "Valves serviced by Northgate Fire Systems.", "Which contractor serviced the valves?")
+    assert not holds_kind(NAME, "valves serviced in may.", "Which contractor serviced the valves?")
+
+
+def test_a_count_stands_before_its_noun():
+    assert counts_noun("The night shift has twenty-two staff on site.", ("staff",))
+    assert counts_noun("Fifty-two presses are hydraulic", ("presses",))
+    assert not counts_noun("Built in 1988 with 14,000 sq ft; staff smoke outside.", ("staff",))
+
+
+def test_the_gate_takes_a_percentage_for_an_amount():
+    assert answers_kind(MONEY, "Earthquake deductible 5% of values") is True
+    assert answers_kind(MONEY, "Earthquake deductible applies") is False
+    assert answers_kind(None, "anything") is None
+
+
+def test_superlatives_and_amounts():
+    assert superlative("What was the costliest claim?") == 1
+    assert superlative("Which loss was the most severe?") == 1
+    assert superlative("What was the most recent inspection?") == 0
+    assert superlative("What is the lowest deductible offered?") == -1
+    assert amounts("paid $56,300; reserve USD 4k; limit $1.2M") == [56300.0, 4000.0, 1200000.0]
