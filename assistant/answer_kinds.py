@@ -102,8 +102,11 @@ def superlative(question: str) -> int:
     return -1 if words & _SUPERLATIVE_MIN else 0
 
 
-def asked_kind(question: str, focus: tuple[str, ...], wants_figure: bool, wants_date: bool) -> str | None:
-    """The kind of value the question asks for (module docstring), or None when it asks for none."""
+def asked_kind(question: str, focus: tuple[str, ...], wants_figure: bool, wants_date: bool,
+               extreme: int | None = None) -> str | None:
+    """The kind of value the question asks for (module docstring), or None when it asks for none;
+    `extreme` is `superlative(question)`, when known."""
+    extreme = superlative(question) if extreme is None else extreme
     if wants_date:
         return DATE
     if _DISTANCE_QUESTION.search(question):
@@ -112,14 +115,14 @@ def asked_kind(question: str, focus: tuple[str, ...], wants_figure: bool, wants_
         return COUNT
     if _NAME_QUESTION.search(question):
         return NAME
-    asked = set(focus) | ({word for word in _words(question)} if superlative(question) else set())
+    asked = set(focus) | (set(_words(question)) if extreme else set())
     if asked & _PERCENT_WORDS:
         return PERCENT
     if asked & _MONEY_WORDS or (re.search(r"\bhow\s+much\b", question, re.IGNORECASE)
                                 and not re.search(r"\bhow\s+much\s+(?:of|time|longer|space|area)\b", question,
                                                   re.IGNORECASE)):
         return MONEY
-    if superlative(question) and asked & {"claim", "claims", "loss", "losses"}:
+    if extreme and asked & {"claim", "claims", "loss", "losses"}:
         return MONEY
     return FIGURE if wants_figure else None
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from assistant.answer_kinds import FIGURE, amounts, answers_kind, asked_kind, focus_terms, holds_kind, superlative
+from assistant.answer_kinds import DATE, FIGURE, amounts, answers_kind, asked_kind, focus_terms, holds_kind, superlative
 from assistant.prompts import submission_of
 from assistant.verification import (
     NEGATIONS,
@@ -260,8 +260,9 @@ class Question:
         wants_date = bool(_DATE_QUESTION.search(text))
         wants_figure = bool(_FIGURE_QUESTION.search(text)) and not wants_date
         focus = tuple(word for word in focus_terms(text) if word in seen)
+        extreme = superlative(text)
         return cls(text, tuple(seen), wants_figure, wants_date, stated, focus,
-                   asked_kind(text, focus, wants_figure, wants_date), superlative(text))
+                   asked_kind(text, focus, wants_figure, wants_date, extreme), extreme)
 
     def holds_asked(self, text: str) -> bool:
         """Whether `text` states the kind of value asked for (`assistant.answer_kinds.holds_kind`)."""
@@ -286,10 +287,7 @@ def states_plain_value(question: Question, unit_text: str) -> bool:
     it asks for neither."""
     if not (question.wants_figure or question.wants_date):
         return True
-    found = facts(unit_text)
-    if question.wants_date:
-        return bool(found.dates) or any(1900 <= value <= 2100 for value in found.figures)
-    return bool(found.figures or found.dates)
+    return holds_kind(DATE if question.wants_date else FIGURE, unit_text)
 
 
 # ---- ranking -------------------------------------------------------------------------------------
@@ -379,6 +377,7 @@ class EvidenceRanker:
     weights: Weights = field(default_factory=Weights)
     soft_match: float = 0.62  # word-embedding cosine at which a word stands in for a question term
     _word_vectors: dict[str, object] = field(default_factory=dict)
+    _salience: dict[str, dict[str, float]] = field(default_factory=dict)  # per question text, per term
 
     def idf(self, words: Sequence[str]) -> dict[str, float]:
         """Rarity of each word in the workspace: log((N + 1) / (df + 0.5)), at least 0.1."""
@@ -400,10 +399,17 @@ class EvidenceRanker:
         the broker want the quotes back?"."""
         if not question.terms:
             return {}
-        variants = [re.sub(r"\b" + re.escape(term) + r"\w*", " ", question.text, flags=re.IGNORECASE)
-                    for term in question.terms]
-        vectors = self.embed([question.text, *variants])
-        return {term: max(0.0, 1.0 - float(vectors[i + 1] @ vectors[0])) for i, term in enumerate(question.terms)}
+        known = self._salience.get(question.text, {})
+        if not all(term in known for term in question.terms):  # the gate asks again, for some of the terms
+            variants = [re.sub(r"\b" + re.escape(term) + r"\w*", " ", question.text, flags=re.IGNORECASE)
+                        for term in question.terms]
+            vectors = self.embed([question.text, *variants])
+            if len(self._salience) > 1_000:
+                self._salience.clear()
+            known = {**known, **{term: max(0.0, 1.0 - float(vectors[i + 1] @ vectors[0]))
+                                 for i, term in enumerate(question.terms)}}
+            self._salience[question.text] = known
+        return {term: known[term] for term in question.terms}
 
     def coverage(self, question: Question, text: str) -> tuple[float, tuple[str, ...]]:
         """(share of the question's weight `text` holds, the terms it misses, weightiest first); a term
