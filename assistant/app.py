@@ -17,18 +17,18 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from assistant.answering import Answerer, Conversation, Message
+    from assistant.answering.pipeline import Answerer, Conversation, Message
+    from assistant.answering.types import Answer, FlaggedSource
     from assistant.audit import AnswerEvent, AuditLog
     from assistant.engines.base import Engine
     from assistant.evaluation import EvalReport
-    from assistant.evidence import EvidenceRanker
+    from assistant.grounding.evidence import EvidenceRanker
     from assistant.profile.model import Profile
     from assistant.profile.rules import CheckReport
     from assistant.profile.service import ProfileRun, ProfileService
-    from assistant.summarize import Progress as SummaryProgress
-    from assistant.summarize import SummaryReport
-    from assistant.tuning import DatasetBuildResult
-    from assistant.types import Answer, FlaggedSource
+    from assistant.summaries.summarizer import Progress as SummaryProgress
+    from assistant.summaries.summarizer import SummaryReport
+    from assistant.tuning.service import DatasetBuildResult
     from finetune.qlora import TrainConfig, TrainResult
     from finetune.quantize import QuantizeConfig, QuantizeResult
     from index.embeddings import Embedder
@@ -142,7 +142,7 @@ class Assistant:
 
     def flagged(self) -> dict[str, list[FlaggedSource]]:
         """Passages ingest flagged as planted instructions or hidden text, by document: kept, never evidence."""
-        from assistant.types import FlaggedSource
+        from assistant.answering.types import FlaggedSource
 
         return {path: [FlaggedSource.of(chunk) for chunk in chunks]
                 for path, chunks in self.reader.flagged_chunks().items()}
@@ -194,7 +194,7 @@ class Assistant:
 
     def insureds(self) -> dict[str, list[str]]:
         """Ingested document paths by insured (the first folder under the documents' common folder)."""
-        from assistant.summarize import select_jobs
+        from assistant.summaries.summarizer import select_jobs
 
         groups: dict[str, list[str]] = {}
         for job in select_jobs(self.documents(), None):
@@ -225,7 +225,7 @@ class Assistant:
 
     def make_answerer(self, context_limit: int | None = None) -> Answerer:
         """An answerer over this workspace's retriever and engine; `context_limit` caps prompt + answer tokens."""
-        from assistant.answering import Answerer
+        from assistant.answering.pipeline import Answerer
 
         s = self.settings
 
@@ -241,7 +241,7 @@ class Assistant:
     @cached_property
     def evidence_ranker(self) -> EvidenceRanker:
         """Ranks the sentences, items and rows of retrieved passages against a question."""
-        from assistant.evidence import EvidenceRanker
+        from assistant.grounding.evidence import EvidenceRanker
 
         # Lambdas: building the answerer opens nothing (the store may not exist yet, as on a new workspace).
         return EvidenceRanker(embed=lambda texts: self.embedder.embed(texts),
@@ -249,7 +249,7 @@ class Assistant:
 
     def submission_names(self) -> dict[str, set[str]]:
         """Each submission's distinctive name words (folder name, insured name in its titles)."""
-        from assistant.answerability import submission_names
+        from assistant.answering.answerability import submission_names
 
         documents = self.documents()
         return submission_names([d.path for d in documents], {d.path: d.title for d in documents})
@@ -259,7 +259,7 @@ class Assistant:
                    shell: str = "cli") -> Iterator[str | Answer]:
         """Draft pieces of the answer as they are generated, then the checked `Answer` (last), recorded in the
         audit trail as given to `user` (default: the OS user) in `shell` (cli, ui or api) before it is yielded."""
-        from assistant.types import Answer
+        from assistant.answering.types import Answer
 
         for item in self.answerer.stream(question, history, k=k, max_tokens=max_tokens, scope=scope):
             if isinstance(item, Answer):
@@ -278,7 +278,7 @@ class Assistant:
                      shell: str = "cli") -> Conversation:
         """A multi-turn chat; `context_limit` caps the tokens a prompt may use (default: the model's window).
         Each answer is recorded in the audit trail as given to `user` in `shell`."""
-        from assistant.answering import Conversation
+        from assistant.answering.pipeline import Conversation
 
         return Conversation(self.make_answerer(context_limit) if context_limit else self.answerer,
                             on_answer=lambda answer: self.record(answer, user=user, shell=shell))
@@ -349,10 +349,10 @@ class Assistant:
                   max_context_tokens: int | None = None, progress: SummaryProgress | None = None,
                   ingest_progress: Progress | None = None, wait: float = 0.0) -> SummaryReport:
         """One page-cited summary per document under `paths` (new and changed files are ingested first,
-        nothing is pruned), or per workspace document with `all_documents`. See `assistant.summarize`."""
+        nothing is pruned), or per workspace document with `all_documents`. See `assistant.summaries.summarizer`."""
         from assistant.engines.base import special_tokens_of
-        from assistant.summarize import Summarizer, SummaryStore, select_jobs
-        from assistant.summary_template import load_template
+        from assistant.summaries.summarizer import Summarizer, SummaryStore, select_jobs
+        from assistant.summaries.template import load_template
 
         spec = load_template(template)  # a bad template fails before any work
         failed: list[tuple[str, str]] = []
@@ -427,22 +427,22 @@ class Assistant:
             raise TuningError(str(exc)) from exc
 
     def tuning_dataset(self, out: Path, n: int = 200, seed: int = 0) -> DatasetBuildResult:
-        """The grounded starter dataset from the workspace's chunks, written to `out` (see `assistant.tuning`)."""
-        from assistant.tuning import build_dataset_file
+        """The grounded starter dataset from the workspace's chunks, written to `out` (`assistant.tuning.service`)."""
+        from assistant.tuning.service import build_dataset_file
 
         return build_dataset_file(self.settings, out, n, seed, chunks=self.workspace_chunks())
 
     def tune(self, data: Path, *, base: str | None = None, out: Path | None = None,
              config: TrainConfig | None = None, progress: Any = None, cancel: Any = None) -> TrainResult:
         """QLoRA-tune the generator (or `base`) on the dataset file `data`; the adapter's folder is in the result."""
-        from assistant.tuning import tune
+        from assistant.tuning.service import tune
 
         return tune(self.settings, data, base, out, config, progress, cancel)
 
     def quantize(self, *, base: str | None = None, adapter: Path | None = None, out: Path | None = None,
                  config: QuantizeConfig | None = None, progress: Any = None) -> QuantizeResult:
         """Merge `adapter` into the generator (or `base`) and AWQ-quantize it, calibrated on this workspace."""
-        from assistant.tuning import quantize
+        from assistant.tuning.service import quantize
 
         texts = [chunk.text for chunk in self.workspace_chunks()]
         return quantize(self.settings, base, adapter, out, progress, config, texts=texts)
@@ -455,7 +455,7 @@ class Assistant:
         With `api_key`, every request but `/health` must carry `Authorization: Bearer KEY` (as SGLang)."""
         import uvicorn
 
-        from assistant.server import create_app
+        from assistant.serving.server import create_app
 
         server = create_app(self.engine, api_key=api_key, default_max_tokens=self.settings.max_new_tokens,
                             default_temperature=self.settings.temperature, worker_id=f"{host}:{port}")
@@ -464,14 +464,14 @@ class Assistant:
     def sglang_command(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,
                        context_length: int | None = None, lora: dict[str, Path] | None = None) -> list[str]:
         """The exact SGLang command line `serve_sglang` runs."""
-        from assistant.sglang_launcher import sglang_command
+        from assistant.serving.sglang import sglang_command
 
         return sglang_command(model, host, port, api_key, context_length, lora)
 
     def serve_sglang(self, model: Path, host: str = "127.0.0.1", port: int = 30000, api_key: str | None = None,
                      context_length: int | None = None, lora: dict[str, Path] | None = None) -> int | None:
         """Start SGLang, wait for `/health_generate`, keep it up until Ctrl-C; returns its exit code."""
-        from assistant.sglang_launcher import serve_forever
+        from assistant.serving.sglang import serve_forever
 
         return serve_forever(model, host=host, port=port, api_key=api_key, context_length=context_length,
                              lora=lora)

@@ -15,7 +15,7 @@ Append-only: triggers RAISE on any UPDATE or DELETE of a record. Each record als
 content and the previous record's hash (`verify` walks the chain), so a record changed or removed behind the
 application's back, triggers dropped by hand, shows.
 
-Imports: the standard library only (`AnswerEvent.of` reads an `assistant.types.Answer` by duck typing).
+Imports: the standard library only (`AnswerEvent.of` reads an `assistant.answering.types.Answer` by duck typing).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class AnswerEvent:
     @classmethod
     def of(cls, answer: Any, *, user: str, shell: str, model: str = "", adapter: str = "", engine: str = "",
            engine_url: str = "") -> AnswerEvent:
-        """The event for an `assistant.types.Answer` just given."""
+        """The event for an `assistant.answering.types.Answer` just given."""
         if shell not in SHELLS:
             raise ValueError(f"shell must be one of {', '.join(SHELLS)}, not {shell!r}")
         data = answer.to_dict()

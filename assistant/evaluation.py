@@ -331,7 +331,7 @@ def score_ranking(sources: Sequence[tuple[Any, ...]], gold: Sequence[Gold], k: i
 def evaluate_retrieval(search_many: SearchMany, questions: Sequence[EvalQuestion], k: int = 5,
                        modes: Sequence[str] = MODES) -> RetrievalReport:
     """Run every answerable question through each mode and score the rankings."""
-    from assistant.prompts import location_of
+    from assistant.grounding.sources import location_of
 
     scored = [q for q in questions if q.answerable]
     depth = max(k, MRR_DEPTH)
@@ -467,8 +467,8 @@ class AnswerReport:
 
 
 def judge_answer(question: EvalQuestion, answer: Any) -> AnswerResult:
-    """Score one `assistant.types.Answer` against its question."""
-    from assistant.answering import says_no_answer
+    """Score one `assistant.answering.types.Answer` against its question."""
+    from assistant.answering.pipeline import says_no_answer
 
     written = [c for c in answer.citations if not c.inferred]
     verified = sum(1 for c in written if c.verified)

@@ -31,7 +31,8 @@ LONG_QUESTION = "List every fact the sources give about construction, protection
 
 def rag_chunks(tokenizer, target_tokens: int) -> list:
     """Retrieved-looking chunks of the sample documents, in canonical order, about `target_tokens` of prompt."""
-    from assistant.prompts import build_messages, canonical_order
+    from assistant.answering.prompts import build_messages
+    from assistant.grounding.sources import canonical_order
     from index.types import Chunk
 
     texts = []
@@ -65,7 +66,7 @@ def rag_chunks(tokenizer, target_tokens: int) -> list:
 
 def rag_messages(question: str, chunks: list) -> list[dict[str, str]]:
     """The production prompt: fixed system prompt, delimited sources, the question last."""
-    from assistant.prompts import build_messages
+    from assistant.answering.prompts import build_messages
 
     return build_messages(question, chunks)
 

@@ -49,7 +49,7 @@ def free_port() -> int:
 
 def submission_chunks(name: str, words_per_chunk: int = 60, count: int = 5) -> list:
     """The first `count` passages of a submission's underwriter notes, as retrieval would hand them over."""
-    from assistant.prompts import canonical_order
+    from assistant.grounding.sources import canonical_order
     from index.types import Chunk
 
     path = ROOT / "sample_docs" / name / "underwriter_notes.txt"
@@ -61,7 +61,7 @@ def submission_chunks(name: str, words_per_chunk: int = 60, count: int = 5) -> l
 
 
 def messages_for(submission: str, question: str) -> list[dict[str, str]]:
-    from assistant.prompts import build_messages
+    from assistant.answering.prompts import build_messages
 
     return build_messages(question, submission_chunks(submission))
 
@@ -81,7 +81,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 300.0) ->
 @contextlib.contextmanager
 def local_workers(count: int, model_cache: Path, workspace: Path, log_dir: Path | None = None) -> Iterator[list[str]]:
     """`count` `assistant serve --backend local` processes on free 127.0.0.1 ports; yields their URLs."""
-    from assistant.sglang_launcher import stop_process
+    from assistant.serving.sglang import stop_process
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_MODEL_CACHE": str(model_cache),
            "ASSISTANT_WORKSPACE": str(workspace), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -141,7 +141,7 @@ def summarize(label: str, rows: list[dict], spread: list[int]) -> dict:
 
 
 def measure(config: str, max_tokens: int, questions: int, model_cache: Path, workspace: Path) -> dict:
-    from assistant.router_launcher import launch_router
+    from assistant.serving.router import launch_router
 
     if config == "direct":
         with local_workers(1, model_cache, workspace) as [worker]:

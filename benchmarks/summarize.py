@@ -50,8 +50,8 @@ def main() -> None:
     from assistant.engines import build_engine
     from assistant.engines.base import special_tokens_of
     from assistant.settings import load_settings
-    from assistant.summarize import Summarizer, SummaryStore, select_jobs
-    from assistant.summary_template import load_template
+    from assistant.summaries.summarizer import Summarizer, SummaryStore, select_jobs
+    from assistant.summaries.template import load_template
 
     with tempfile.TemporaryDirectory(prefix="bench-summarize-") as scratch:
         scratch_path = Path(scratch)

@@ -4,7 +4,7 @@ A training file holds one example a line: `{"messages": [{"role": ..., "content"
 an optional system turn first, then user and assistant turns alternating, ending with the assistant
 (the turns the model learns). `validate_file` reads a whole file and reports every bad line with
 file, line number and reason before any training starts. The grounded starter set is built on the
-product's side (`assistant.tuning_data`): this package never imports `assistant`.
+product's side (`assistant.tuning.starter_set`): this package never imports `assistant`.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def embedded_engine(engine_settings):
 @pytest.fixture(scope="session")
 def local_server(embedded_engine):
     """Our OpenAI-compatible server over the embedded engine on 127.0.0.1 (a free port); yields its base URL."""
-    from assistant.server import start_in_thread
+    from assistant.serving.server import start_in_thread
 
     url, stop = start_in_thread(embedded_engine)
     yield url
@@ -133,7 +133,7 @@ def cli(monkeypatch, sample_assistant):
     """Invoke the CLI in-process; `core()` builds over the sample workspace with the shared models."""
     from typer.testing import CliRunner
 
-    import assistant.cli as cli_module
+    import assistant.cli.main as cli_module
 
     monkeypatch.setattr(cli_module, "core", lambda **overrides: sample_assistant(**overrides))
     runner = CliRunner()

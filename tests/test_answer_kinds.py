@@ -1,6 +1,6 @@
-"""What a question asks for, and whether a unit holds it (assistant.answer_kinds), on wording unlike sample_docs."""
+"""What a question asks for, and whether a unit holds it (assistant.grounding.kinds), on wording unlike sample_docs."""
 
-from assistant.answer_kinds import (
+from assistant.grounding.kinds import (
     COUNT,
     DISTANCE,
     MONEY,

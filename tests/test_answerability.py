@@ -4,7 +4,7 @@ question does not need it."""
 
 import pytest
 
-from assistant.evidence import EvidenceRanker, Question, candidates
+from assistant.grounding.evidence import EvidenceRanker, Question, candidates
 from index.types import Chunk
 
 
@@ -28,8 +28,8 @@ def test_each_rule_declines_its_question(answerer, question, because):
 
 
 def test_the_gate_lets_an_answerable_count_through(answerer):
-    from assistant.answerability import assess
-    from assistant.answering import EVIDENCE_POOL
+    from assistant.answering.answerability import assess
+    from assistant.answering.pipeline import EVIDENCE_POOL
 
     question = "How many spare oxygen cylinders did the surveyor find at Oakridge?"
     pool = answerer.retrieve(question, k=EVIDENCE_POOL)

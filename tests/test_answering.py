@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer_schema import parse_answer
-from assistant.answering import Answerer, Conversation, relevant_sources, verify_answer
+from assistant.answering.pipeline import Answerer, Conversation, relevant_sources, verify_answer
+from assistant.answering.prompts import NO_ANSWER_TEXT
+from assistant.answering.schema import parse_answer
+from assistant.answering.types import Answer
 from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage
-from assistant.prompts import NO_ANSWER_TEXT
-from assistant.types import Answer
-from assistant.verification import quote_in_source
+from assistant.grounding.verification import quote_in_source
 
 pytestmark = pytest.mark.slow
 

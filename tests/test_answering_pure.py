@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from assistant.answering import (
+from assistant.answering.pipeline import (
     Answerer,
     Conversation,
     covers,
@@ -18,9 +18,9 @@ from assistant.answering import (
     relevant_sources,
     says_no_answer,
 )
+from assistant.answering.prompts import NO_ANSWER_TEXT
+from assistant.answering.types import Answer
 from assistant.engines.base import GenerationRequest, StreamEvent, Usage
-from assistant.prompts import NO_ANSWER_TEXT
-from assistant.types import Answer
 from index.types import Chunk, ScoredChunk
 
 

@@ -74,7 +74,7 @@ def sse(text: str) -> list[tuple[str, dict]]:
 
 
 def cli(*args: str):
-    from assistant.cli import app
+    from assistant.cli.main import app
 
     return CliRunner().invoke(app, list(args))
 
@@ -92,7 +92,7 @@ def test_openapi_docs_are_served_and_list_the_endpoints(team) -> None:
 
 
 def test_search_documents_submissions_and_status_are_what_the_cli_prints(team) -> None:
-    from assistant.console import document_dict, result_dict, status_payload
+    from assistant.cli.console import document_dict, result_dict, status_payload
 
     key = auth(team.keys["reader"])
     found = httpx.post(f"{team.url}/api/search", json={"query": "hydrant distance", "k": 3}, headers=key).json()

@@ -19,7 +19,7 @@ from assistant.api.users import UserError, UserStore
 
 
 def cli(*args: str):
-    from assistant.cli import app
+    from assistant.cli.main import app
 
     return CliRunner().invoke(app, list(args))
 
@@ -202,7 +202,7 @@ http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
 def test_sglang_gets_its_key_from_a_private_file_never_the_command_line(tmp_path: Path, monkeypatch) -> None:
-    from assistant.sglang_launcher import launch_sglang
+    from assistant.serving.sglang import launch_sglang
 
     package = tmp_path / "fake" / "sglang"
     package.mkdir(parents=True)

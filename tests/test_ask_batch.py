@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.queries import QueryFileError, read_queries
+from assistant.cli.queries import QueryFileError, read_queries
 
 
 def test_read_batch_takes_json_lines_and_plain_lines(tmp_path) -> None:

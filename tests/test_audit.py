@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from assistant.answering.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT
 from assistant.audit import AnswerEvent, AuditError, AuditLog, csv_text, os_user, parse_since
-from assistant.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "assistant.cli"]
@@ -126,7 +126,7 @@ def test_csv_has_one_row_per_record(tmp_path) -> None:
 @pytest.fixture
 def audited_cli(monkeypatch, sample_assistant, tmp_path):
     """The CLI in-process over the sample workspace, its audit trail in a file of this test's own."""
-    import assistant.cli as cli_module
+    import assistant.cli.main as cli_module
 
     path = tmp_path / "audit.sqlite"
     monkeypatch.setattr(cli_module, "core", lambda **overrides: sample_assistant(audit_db=path, **overrides))
@@ -208,7 +208,7 @@ def test_audit_lists_exports_and_replays(audited_cli) -> None:
 
 @pytest.mark.slow
 def test_a_failed_audit_write_is_said_and_the_answer_still_given(monkeypatch, sample_assistant, tmp_path) -> None:
-    import assistant.cli as cli_module
+    import assistant.cli.main as cli_module
 
     blocked = tmp_path / "audit.sqlite"
     blocked.mkdir()  # a folder where the database should be: SQLite cannot open it

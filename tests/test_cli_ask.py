@@ -20,8 +20,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answering import EVIDENCE_TOKENS
-from assistant.prompts import NO_ANSWER_TEXT
+from assistant.answering.pipeline import EVIDENCE_TOKENS
+from assistant.answering.prompts import NO_ANSWER_TEXT
 
 CLI = [sys.executable, "-m", "assistant.cli"]
 OXYGEN = "How many Oakridge residents are on supplemental oxygen?"
@@ -42,8 +42,8 @@ def cli_env(model_cache: Path, **extra: str) -> dict[str, str]:
 
 def test_stream_answer_shows_only_the_final_answer_on_stdout(capsys) -> None:
     """Drafts are not answers: nothing reaches stdout until the checked answer (or quote) is final."""
-    from assistant.console import stream_answer
-    from assistant.types import Answer
+    from assistant.answering.types import Answer
+    from assistant.cli.console import stream_answer
 
     seen: list[str] = []
 
@@ -62,7 +62,7 @@ def test_stream_answer_shows_only_the_final_answer_on_stdout(capsys) -> None:
 
 
 def test_serve_sglang_dry_run_prints_the_exact_command(tmp_path) -> None:
-    from assistant.cli import app
+    from assistant.cli.main import app
 
     model = tmp_path / "model"
     result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--backend", "sglang",
@@ -81,7 +81,7 @@ def test_serve_sglang_dry_run_prints_the_exact_command(tmp_path) -> None:
 def test_serve_sglang_without_sglang_says_how_to_install(tmp_path) -> None:
     import importlib.util
 
-    from assistant.cli import app
+    from assistant.cli.main import app
 
     if importlib.util.find_spec("sglang") is not None:
         pytest.skip("sglang is installed here")
@@ -95,7 +95,7 @@ def test_serve_sglang_without_sglang_says_how_to_install(tmp_path) -> None:
 
 
 def test_serve_rejects_bad_arguments(tmp_path) -> None:
-    from assistant.cli import app
+    from assistant.cli.main import app
 
     runner = CliRunner()
     base = ["--workspace", str(tmp_path / "ws"), "serve"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from assistant.cli import app, hoist_global_options
+from assistant.cli.main import app, hoist_global_options
 
 
 def test_global_options_are_hoisted_from_anywhere() -> None:

@@ -13,7 +13,7 @@ import torch
 
 from assistant.engines import ENGINES, EngineError, GenerationRequest, build_engine, generate
 from assistant.engines.embedded import EmbeddedEngine, IncrementalText
-from assistant.models import resolve_generator
+from assistant.engines.models import resolve_generator
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.engines import EngineError, GenerationRequest, build_engine, generate
 from assistant.engines.http import HttpEngine
-from assistant.server import start_in_thread
+from assistant.serving.server import start_in_thread
 
 CONTEXT = "\n\n".join(
     f"[{n}] Loss run, policy year {2015 + n}: {n} claims, largest a water damage loss of {n * 41_000} USD "

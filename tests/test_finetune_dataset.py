@@ -10,11 +10,12 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
-from assistant.answer_schema import answer_schema, parse_answer
-from assistant.evidence import split_units
-from assistant.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, canonical_order, submission_of
-from assistant.tuning_data import build_dataset, extract_facts, short_answer
-from assistant.verification import quote_in_source, verify_claim
+from assistant.answering.prompts import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages
+from assistant.answering.schema import answer_schema, parse_answer
+from assistant.grounding.evidence import split_units
+from assistant.grounding.sources import canonical_order, submission_of
+from assistant.grounding.verification import quote_in_source, verify_claim
+from assistant.tuning.starter_set import build_dataset, extract_facts, short_answer
 from finetune import TuningError
 from finetune.dataset import DatasetError, data_hash, validate_file, write_jsonl
 from index.types import Chunk
@@ -299,7 +300,7 @@ def test_committed_sample_dataset_is_valid():
 def test_build_dataset_file_from_a_workspace(tmp_path, make_assistant):
     """The application-core entry point: chunks from an ingested workspace, written and validated."""
     from assistant.settings import load_settings
-    from assistant.tuning import build_dataset_file, chunks_from_workspace
+    from assistant.tuning.service import build_dataset_file, chunks_from_workspace
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tuning_data import build_dataset
+from assistant.tuning.starter_set import build_dataset
 from finetune import TuningError
 from finetune.dataset import DatasetError, data_hash, write_jsonl
 from index.types import Chunk
@@ -50,7 +50,7 @@ def make_data(path: Path, n: int = 28, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def base_model_dir() -> Path:
     """The bundled generator converted once into the persistent test cache."""
-    from assistant.models import resolve_generator
+    from assistant.engines.models import resolve_generator
 
     return resolve_generator("bundled:SmolLM2-135M-Instruct", MODEL_CACHE)
 
@@ -65,7 +65,7 @@ def tuning_settings(tmp_path_factory, base_model_dir):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tuning_settings):
     """One real QLoRA run through the application core, with every progress event recorded."""
-    from assistant.tuning import tune
+    from assistant.tuning.service import tune
 
     folder = tmp_path_factory.mktemp("tune")
     data = make_data(folder / "train.jsonl")
@@ -210,7 +210,7 @@ def test_data_too_small_for_an_eval_split(tmp_path, monkeypatch, base_model_dir)
 
 
 def test_unknown_base_is_a_clear_error(tmp_path, tuning_settings):
-    from assistant.tuning import tune
+    from assistant.tuning.service import tune
     from finetune.qlora import train
 
     data = make_data(tmp_path / "d.jsonl", n=12)
@@ -254,7 +254,7 @@ def test_loss_counts_assistant_turns_only(base_model_dir):
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_qlora_on_cuda(tmp_path, tuning_settings):
-    from assistant.tuning import tune
+    from assistant.tuning.service import tune
 
     data = make_data(tmp_path / "d.jsonl")
     result = tune(tuning_settings, data, out=tmp_path / "adapter", config=small_config(device="cuda"))

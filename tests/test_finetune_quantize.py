@@ -30,7 +30,7 @@ def sample_texts() -> list[str]:
 
 @pytest.fixture(scope="module")
 def base_model_dir() -> Path:
-    from assistant.models import resolve_generator
+    from assistant.engines.models import resolve_generator
 
     return resolve_generator("bundled:SmolLM2-135M-Instruct", MODEL_CACHE)
 
@@ -69,7 +69,7 @@ def quick_config(**overrides):
 def quantized(tmp_path_factory, base_model_dir, adapter_dir):
     """One merge + AWQ run through the application core, progress recorded."""
     from assistant.settings import load_settings
-    from assistant.tuning import quantize
+    from assistant.tuning.service import quantize
 
     settings = load_settings(workspace=tmp_path_factory.mktemp("q-ws"), model_cache=MODEL_CACHE)
     events = []
@@ -213,7 +213,7 @@ def test_quantized_folder_loads_and_generates(quantized):
 
 def test_quantize_errors(tmp_path):
     from assistant.settings import load_settings
-    from assistant.tuning import quantize
+    from assistant.tuning.service import quantize
 
     settings = load_settings(workspace=tmp_path / "ws", model_cache=MODEL_CACHE)
     with pytest.raises(TuningError, match="unknown base model 'bundled:Nope'"):

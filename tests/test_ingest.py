@@ -253,7 +253,7 @@ def test_offline_ingest_and_search(tmp_path: Path) -> None:
         "import socket, sys\n"
         "def refuse(*a, **k): raise OSError('network disabled by test')\n"
         "socket.socket.connect = refuse\nsocket.create_connection = refuse\nsocket.getaddrinfo = refuse\n"
-        "from assistant.cli import app\nsys.argv = ['assistant'] + sys.argv[1:]\napp()\n"
+        "from assistant.cli.main import app\nsys.argv = ['assistant'] + sys.argv[1:]\napp()\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     base = [sys.executable, "-c", guard, "--workspace", str(tmp_path / "ws")]

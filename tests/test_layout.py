@@ -37,3 +37,44 @@ def test_the_profile_never_imports_an_engine() -> None:
 def test_the_command_line_loads_no_heavy_library() -> None:
     loaded = loaded_after("assistant.cli")
     assert not loaded & {"torch", "transformers", "faiss", "sentence_transformers", "streamlit"}
+
+
+# What each package of the application may import of `assistant` (every import in its source, lazy ones
+# included): the one-way flow grounding -> answering -> ...; shells (cli, api, ui) on top, never below.
+ALLOWED_IMPORTS = {
+    "grounding": ("grounding",),
+    "engines": ("engines", "settings"),
+    "answering": ("answering", "grounding", "engines.base"),
+    "profile": ("profile", "grounding"),
+    "summaries": ("summaries", "grounding", "answering", "engines.base"),
+    "tuning": ("tuning", "grounding", "answering", "engines.base", "engines.models", "settings"),
+    "serving": ("serving", "engines", "settings"),
+}
+
+
+def assistant_imports(path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                 else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+        found |= {name.removeprefix("assistant.") for name in names if name.startswith("assistant.")}
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED_IMPORTS))
+def test_each_package_imports_only_what_its_docstring_allows(package: str) -> None:
+    allowed = ALLOWED_IMPORTS[package]
+    stray = {f"{path.relative_to(ROOT)}: assistant.{name}"
+             for path in (ROOT / "assistant" / package).rglob("*.py") for name in assistant_imports(path)
+             if not any(name == prefix or name.startswith(prefix + ".") for prefix in allowed)}
+    assert not stray
+
+
+def test_the_core_never_imports_a_shell() -> None:
+    core = [path for path in (ROOT / "assistant").rglob("*.py")
+            if path.relative_to(ROOT / "assistant").parts[0] not in ("cli", "api")]
+    stray = {f"{path.relative_to(ROOT)}: {name}" for path in core for name in assistant_imports(path)
+             if name.split(".")[0] in ("cli", "api")}
+    assert not stray

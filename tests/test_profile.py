@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from assistant.grounding.verification import normalize
 from assistant.profile import columns
 from assistant.profile.model import Profile
 from assistant.profile.prose import extract
-from assistant.verification import normalize
 from tests.conftest import LAKEVIEW, SAMPLE_DOCS
 
 
@@ -239,7 +239,7 @@ def test_prose_extraction_on_other_wording(text: str, expected: dict) -> None:
 
 @pytest.fixture
 def profile_cli(monkeypatch, profile_core):
-    import assistant.cli as cli_module
+    import assistant.cli.main as cli_module
 
     monkeypatch.setattr(cli_module, "core", lambda **overrides: profile_core)
     runner = CliRunner()

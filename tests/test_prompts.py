@@ -11,15 +11,15 @@ import re
 
 import pytest
 
-from assistant.engines.base import special_tokens_of
-from assistant.prompts import (
+from assistant.answering.prompts import (
     KNOWN_SPECIAL_TOKENS,
     NO_ANSWER_TEXT,
     SYSTEM_PROMPT,
     build_messages,
-    canonical_order,
     neutralize,
 )
+from assistant.engines.base import special_tokens_of
+from assistant.grounding.sources import canonical_order
 from index.types import Chunk
 
 INJECTION = (

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from assistant.engines.base import GenerationRequest
-from assistant.router_launcher import launch_router, parse_workers, router_command
+from assistant.serving.router import launch_router, parse_workers, router_command
 from benchmarks.router import free_port, local_workers, messages_for, server_counters
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def test_router_command_names_the_workers_and_policy_and_never_the_key() -> None
         "--prometheus-host", "127.0.0.1", "--prometheus-port", "31001",
     ]  # fmt: skip
     keyed = router_command(workers, with_key=True)
-    assert keyed[1:3] == ["-m", "assistant.router_launcher"] and "--api-key" not in keyed
+    assert keyed[1:3] == ["-m", "assistant.serving.router"] and "--api-key" not in keyed
     assert parse_workers(["http://a:1,http://b:2", "http://c:3"]) == ["http://a:1", "http://b:2", "http://c:3"]
     with pytest.raises(ValueError, match="twice"):
         parse_workers(["http://a:1", "http://a:1/"])

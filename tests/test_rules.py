@@ -400,7 +400,7 @@ def cli(tmp_path: Path, make_assistant):
 
     from typer.testing import CliRunner
 
-    import assistant.cli as cli_module
+    import assistant.cli.main as cli_module
 
     docs = tmp_path / "docs"
     shutil.copytree(SAMPLE_DOCS / "harbor-foods", docs / "harbor-foods")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.engines import EngineError, GenerationRequest, generate
-from assistant.sglang_launcher import (
+from assistant.serving.sglang import (
     INSTALL_HINT,
     KEY_FILE_PLACEHOLDER,
     launch_sglang,
@@ -117,7 +117,7 @@ def test_wait_ready_returns_once_health_generate_answers(local_server: str) -> N
 @pytest.mark.skipif(not HAS_SGLANG, reason="needs sglang (pip install 'underwriter-assistant[sglang]')")
 def test_real_sglang_serves_the_bundled_model_with_prefix_reuse(engine_settings, model_cache: Path) -> None:
     from assistant.engines.http import HttpEngine
-    from assistant.models import resolve_generator
+    from assistant.engines.models import resolve_generator
 
     folder = resolve_generator("bundled:SmolLM2-135M-Instruct", model_cache)
     port = 30123

@@ -235,7 +235,7 @@ def write_eml(path: Path, tmp_path: Path, *, with_bad: bool = True, nested: bool
 
 
 def test_eml_attachments_are_documents_cited_through_the_message(tmp_path: Path, make_assistant) -> None:
-    from assistant.prompts import source_label
+    from assistant.grounding.sources import source_label
 
     docs = tmp_path / "docs" / "quarry-works"
     docs.mkdir(parents=True)
@@ -355,8 +355,8 @@ def test_an_old_workspace_gains_rows_and_reports(tmp_path: Path) -> None:
 
 
 def test_summary_statements_name_their_section(tmp_path: Path, chunker) -> None:
-    from assistant.summarize import DocumentSummary, FieldResult, Item, locate_items
-    from assistant.summary_output import render_jsonl, render_markdown
+    from assistant.summaries.output import render_jsonl, render_markdown
+    from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item, locate_items
 
     path = write_wording(tmp_path / "wording.docx")
     chunks = chunks_of(path, chunker)

@@ -16,7 +16,8 @@ import pytest
 
 from assistant.engines import EngineError
 from assistant.engines.base import StreamEvent, Usage, special_tokens_of
-from assistant.summarize import (
+from assistant.summaries.output import render, render_csv, render_jsonl, render_markdown
+from assistant.summaries.summarizer import (
     DocumentSummary,
     FieldResult,
     Item,
@@ -34,8 +35,7 @@ from assistant.summarize import (
     sentences,
     verify_answer,
 )
-from assistant.summary_output import render, render_csv, render_jsonl, render_markdown
-from assistant.summary_template import TemplateError, load_template, parse_template
+from assistant.summaries.template import TemplateError, load_template, parse_template
 from index.types import Chunk
 from tests.conftest import CLI, SAMPLE_DOCS
 
@@ -129,7 +129,7 @@ def page_text(core, path: str, page: int) -> str:
 
 def assert_grounded(core, summary: DocumentSummary) -> None:
     """Every statement's quote is on the page it cites; a model answer's words are in that quote."""
-    from assistant.citations import terms
+    from assistant.answering.citations import terms
 
     for result in summary.fields.values():
         for item in result.items:

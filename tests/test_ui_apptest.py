@@ -262,7 +262,7 @@ def core_md(text: str) -> str:
 
 
 def test_conversation_markdown_lists_questions_answers_and_sources(ui) -> None:
-    from assistant.types import Answer, Citation
+    from assistant.answering.types import Answer, Citation
     from ui import core
 
     cited = Answer(question="Hydrant distance?", text="180 feet [1].", sources=[], supported=True, declined=False,
@@ -453,7 +453,7 @@ def test_status_shows_the_model_servers_health_light(ui, monkeypatch, make_assis
 
 
 def test_ui_command_serves_this_computer_only_without_usage_statistics() -> None:
-    from assistant.cli import ui_command
+    from assistant.cli.main import ui_command
 
     command = ui_command("127.0.0.1", 8765, 32)
     options = dict(zip(command[5::2], command[6::2], strict=True))

@@ -46,7 +46,8 @@ def ui_server(tmp_path: Path, model_cache: Path) -> Iterator[str]:
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log = (tmp_path / "ui.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "workspace"), "ui", "--port", str(port)],
+        [sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "workspace"), "ui", "--port",
+         str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering import verify_answer
-from assistant.citations import check_citations
-from assistant.verification import facts, normalize, quote_in_source, verify_claim
+from assistant.answering.citations import check_citations
+from assistant.answering.pipeline import verify_answer
+from assistant.grounding.verification import facts, normalize, quote_in_source, verify_claim
 from index.types import Chunk
 
 FIRE = Chunk(11, "/docs/harbor-foods/fire_inspection_2024.pdf", 2, 0,

@@ -475,7 +475,7 @@ def engine_line(assistant: Assistant) -> str:
 
 def conversation_markdown(answers: Sequence[Any], engine: str, workspace_dir: Path) -> str:
     """A chat as a Markdown document: each question, its answer and the sources it cites."""
-    from assistant.prompts import NO_ANSWER_TEXT
+    from assistant.answering.prompts import NO_ANSWER_TEXT
 
     stamp = time.strftime("%Y-%m-%d %H:%M")
     lines = ["# Underwriter Assistant conversation", "", f"_Exported {stamp} · {engine}_", ""]
@@ -571,7 +571,7 @@ def show_in_context(assistant: Assistant, chunk_id: int | None, quote: str, sour
     """The cited passage in its document: its neighbours greyed, the quote highlighted (inside an expander)."""
     import streamlit as st
 
-    from assistant.prompts import location_of
+    from assistant.grounding.sources import location_of
 
     st.caption(md_text(display_path(source, workspace_dir)))
     if chunk_id is None:

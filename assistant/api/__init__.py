@@ -4,7 +4,7 @@ It owns HTTP for the product (search, ask, ask batch, ingest, documents, submiss
 the rules of serving it to a team: users and their keys (`users`), roles, the exposure and ingest-folder
 rules (`security`), the bounded queue in front of the engine (`queue`), and the client the CLI's
 `--server URL` talks through (`client`). It may import `assistant.app`, the core's types and presentation
-helpers (`assistant.console` for the JSON shapes the CLI prints), `assistant.server` (the OpenAI-compatible
+helpers (`assistant.payloads`, the JSON shapes the CLI prints too), `assistant.serving.server` (the OpenAI-compatible
 `/v1` endpoints it mounts), `assistant.uploads` and `index` errors; the core never imports it, nor does
 `index`. `assistant.api.client` needs only httpx (no models, no workspace).
 

@@ -2,7 +2,7 @@
 
 Needs httpx only. Every call returns what the local command would have printed as JSON (the same shapes);
 `ask_stream` yields the draft pieces, then the answer as an `AnswerView`, which the CLI's presentation
-(`assistant.console.stream_answer`, `print_answer_details`) shows exactly as a local `Answer`.
+(`assistant.cli.console.stream_answer`, `print_answer_details`) shows exactly as a local `Answer`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@
     GET    /api/ingest                  editor: the current (or last) ingest job with its progress and report
     GET|POST /api/users, DELETE /api/users/{name}     admin: list, add (the key is in the reply, once), remove
     /v1/chat/completions, /v1/models, /health, /health_generate: the OpenAI-compatible model endpoints of
-                                        `assistant.server` over the core's engine (reader, same queue)
+                                        `assistant.serving.server` over the core's engine (reader, same queue)
     /docs, /openapi.json                OpenAPI (open)
 
 Authentication: `Authorization: Bearer KEY` (or `X-API-Key: KEY`) with a key from `assistant users add`. While the
@@ -273,7 +273,7 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
     """The application API over `core`; `users` defaults to the workspace's users file, `queue` to one sized
     by the settings (`api_engine_slots`, `api_max_queue`, `api_queue_timeout`). With `model_endpoints` the
     OpenAI-compatible `/v1` endpoints over the core's engine are served too."""
-    from assistant.console import document_dict, result_dict, status_payload
+    from assistant.payloads import document_dict, result_dict, status_payload
 
     settings = core.settings
     users = users or UserStore(settings.users_path)
@@ -482,7 +482,7 @@ def create_api(core: Assistant, users: UserStore | None = None, *, queue: Engine
         return {"removed": name}
 
     if model_endpoints:
-        from assistant.server import create_app
+        from assistant.serving.server import create_app
 
         model = create_app(_CoreEngine(core), default_max_tokens=settings.max_new_tokens,  # type: ignore[arg-type]
                            default_temperature=settings.temperature)
@@ -508,7 +508,7 @@ def serve_api(core: Assistant, host: str = "127.0.0.1", port: int = 8000, log_le
 def start_api_in_thread(core: Assistant, port: int = 0, host: str = "127.0.0.1", *, users: UserStore | None = None,
                         queue: EngineQueue | None = None, log_level: str = "warning") -> tuple[str, Callable[[], None]]:
     """The application API in a background thread (port 0: a free one): its base URL and a stop function."""
-    from assistant.server import serve_in_thread
+    from assistant.serving.server import serve_in_thread
 
     check_can_serve(core, host)
     return serve_in_thread(create_api(core, users, queue=queue), port, host, log_level=log_level, name="assistant-api")

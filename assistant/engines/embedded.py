@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.engines.base import EngineError, GenerationRequest, StreamEvent, Usage, tokenizer_special_tokens
 from assistant.engines.grammar import Constraint, Grammars
+from assistant.engines.models import resolve_generator
 from assistant.engines.prefix_cache import KV, PrefixCache, as_layers
-from assistant.models import resolve_generator
 
 if TYPE_CHECKING:
     import torch

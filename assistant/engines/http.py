@@ -214,7 +214,7 @@ class HttpEngine:
     def _tokenizer_folders(self, served: dict[str, Any]) -> list[Any]:
         from pathlib import Path
 
-        from assistant.models import BUNDLED_PREFIX
+        from assistant.engines.models import BUNDLED_PREFIX
 
         folders = []
         root = str(served.get("root") or "")

@@ -7,8 +7,8 @@ for headers and cells, `tables`, `prose`, `facts` for the submission-level value
 and the profiles kept in the workspace (`service`). Every value carries its source (file, location, quote)
 and how it was obtained; a value no document states is left unset ("not stated"), never guessed.
 
-May import `index.types`, `index.store` (read only), `index.atomic`, `assistant.verification` and
-`assistant.evidence` (text units, facts) and `assistant.prompts` (locations); never an engine, the CLI or
-the UI (tests/test_layout.py checks the engine rule). The application core (`assistant.app.Assistant.profile`)
-composes it; shells only show it.
+May import `index.types`, `index.store` (read only), `index.atomic`, `assistant.grounding.verification` and
+`assistant.grounding.evidence` (text units, facts) and `assistant.grounding.sources` (locations); never an
+engine, the answering pipeline, the CLI or the UI (tests/test_layout.py checks the first two). The
+application core (`assistant.app.Assistant.profile`) composes it; shells only show it.
 """

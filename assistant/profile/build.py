@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import PurePath
 
+from assistant.grounding.sources import location_of
 from assistant.profile import columns
 from assistant.profile.conflicts import find_conflicts
 from assistant.profile.facts import read_facts
@@ -40,7 +41,6 @@ from assistant.profile.prose import Aliases, Finding, location_header, location_
 from assistant.profile.recommendations import merge_recommendations
 from assistant.profile.requests import requests_of
 from assistant.profile.tables import LocationRow, TableReading, read_tables
-from assistant.prompts import location_of
 from index.types import Chunk
 
 SITE_WIDE_BASIS = "stated for the whole site"

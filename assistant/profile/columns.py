@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from assistant.verification import dates, normalize
+from assistant.grounding.verification import dates, normalize
 
 # ---- headers ------------------------------------------------------------------------------------
 

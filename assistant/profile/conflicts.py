@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from assistant.grounding.sources import location_of
+from assistant.grounding.verification import dates, normalize
 from assistant.profile import columns
 from assistant.profile.model import (
     LOCATION_FIELDS,
@@ -27,8 +29,6 @@ from assistant.profile.model import (
 )
 from assistant.profile.prose import TextUnit, visible_units
 from assistant.profile.tables import TableReading
-from assistant.prompts import location_of
-from assistant.verification import dates, normalize
 from index.types import Chunk
 
 COMPARED = NUMERIC_FIELDS | {"sprinklered"}

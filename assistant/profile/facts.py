@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.grounding.sources import location_of
 from assistant.profile import columns
 from assistant.profile.model import Profile, Source, Sourced
 from assistant.profile.prose import visible_units
 from assistant.profile.tables import TableReading
-from assistant.prompts import location_of
 from index.types import Chunk
 
 

@@ -1,6 +1,6 @@
 """Values that live in prose: COPE facts stated in sentences of inspection reports, surveys, letters and e-mails.
 
-A document's visible text is read unit by unit (sentences, list items: `assistant.evidence.split_units`),
+A document's visible text is read unit by unit (sentences, list items: `assistant.grounding.evidence.split_units`),
 chunk overlaps counted once, each unit kept with the chunk it comes from so its source is exact. Each
 unit is split into clauses at semicolons; a clause is tied to a location by what it names (an alias:
 "Location 2", "Loc. 2", the street address, the name a document gives the location, "the warehouse"),
@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.evidence import overlap_start, split_units
+from assistant.grounding.evidence import overlap_start, split_units
 from assistant.profile import columns
 from index.types import Chunk
 

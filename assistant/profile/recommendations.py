@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.grounding.sources import location_of
 from assistant.profile.model import Profile, Recommendation, Source
 from assistant.profile.prose import Aliases, visible_units
 from assistant.profile.tables import TableReading
-from assistant.prompts import location_of
 from index.types import Chunk
 
 _REC_ID = r"(?P<id>[A-Z]{1,5}-\d{2,4}-\d{1,3}|[A-Z]{1,5}-\d{1,3})"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.grounding.sources import location_of
 from assistant.profile import columns
 from assistant.profile.model import CoverageRequest, Profile, Source
 from assistant.profile.prose import visible_units
 from assistant.profile.tables import TableReading
-from assistant.prompts import location_of
 from index.types import Chunk
 
 # Coverages, limits and deductibles by the names the trade uses (ISO forms named by number, "AOP", "BI").

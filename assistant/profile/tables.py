@@ -15,10 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.grounding.sources import location_of
 from assistant.profile import columns
 from assistant.profile.model import Claim, Recommendation, Source, Sourced, TermExperience
 from assistant.profile.prose import area_of, extract
-from assistant.prompts import location_of
 from index.types import Chunk, TableRow
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.summary_output import render, value_text, views_of
+from assistant.summaries.output import render, value_text, views_of
 from ui import core
 
 ws = core.workspace()

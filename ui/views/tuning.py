@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.tuning import TuningError, format_quantize_result
+from assistant.tuning.service import TuningError, format_quantize_result
 from ui import core
 
 ws = core.workspace()

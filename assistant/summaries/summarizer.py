@@ -52,12 +52,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from assistant.citations import terms
+from assistant.answering.citations import terms
+from assistant.answering.prompts import neutralize
 from assistant.engines.base import Engine, EngineError, GenerationRequest, generate
-from assistant.evidence import overlap_start
-from assistant.prompts import location_of, neutralize
-from assistant.summary_template import FieldSpec, SummaryTemplate
-from assistant.verification import fact_disagreements, facts
+from assistant.grounding.evidence import overlap_start
+from assistant.grounding.sources import location_of
+from assistant.grounding.verification import fact_disagreements, facts
+from assistant.summaries.template import FieldSpec, SummaryTemplate
 from index.atomic import write_atomic
 from index.planted import describe, is_flagged
 from index.types import Chunk
@@ -241,7 +242,7 @@ class Piece:
 
 def locate_items(summary: DocumentSummary, chunks: Sequence[Chunk]) -> None:
     """Give each statement the location of the chunk its quote comes from (on its page), for the report."""
-    from assistant.prompts import location_of
+    from assistant.grounding.sources import location_of
 
     visible = [chunk for chunk in chunks if not chunk.flags]
     flat = {chunk.id: " ".join(chunk.text.split()).lower() for chunk in visible}

@@ -2,7 +2,7 @@
 
 Owns splitting passages into candidate units (`split_units`), the question's analysis (`Question`:
 its content terms, the kind of value it asks for, the submission it names) and ranking the candidates
-against it (`EvidenceRanker`). Imports `index.types` and `assistant.verification` (for terms and
+against it (`EvidenceRanker`). Imports `index.types` and `assistant.grounding.verification` (for terms and
 facts); never an engine.
 
 Candidates keep their text verbatim (whitespace collapsed), so a quote taken from one is found in its
@@ -29,9 +29,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from assistant.answer_kinds import DATE, FIGURE, amounts, answers_kind, asked_kind, focus_terms, holds_kind, superlative
-from assistant.prompts import submission_of
-from assistant.verification import (
+from assistant.grounding.kinds import (
+    DATE,
+    FIGURE,
+    amounts,
+    answers_kind,
+    asked_kind,
+    focus_terms,
+    holds_kind,
+    superlative,
+)
+from assistant.grounding.sources import submission_of
+from assistant.grounding.verification import (
     NEGATIONS,
     NOT_CONTENT,
     STOPWORDS,
@@ -242,7 +251,7 @@ class Question:
     wants_figure: bool
     wants_date: bool
     facts: Facts = field(default_factory=Facts)  # what the question states ("the 01/16/2024 loss")
-    focus: tuple[str, ...] = ()  # the wh-phrase's words: what is asked about (`assistant.answer_kinds`)
+    focus: tuple[str, ...] = ()  # the wh-phrase's words: what is asked about (`assistant.grounding.kinds`)
     kind: str | None = None  # the kind of value asked for: distance, count, money, percent, name, date, figure
     extreme: int = 0  # +1 the greatest amount asked for ("largest claim"), -1 the least
 
@@ -265,7 +274,7 @@ class Question:
                    asked_kind(text, focus, wants_figure, wants_date, extreme), extreme)
 
     def holds_asked(self, text: str) -> bool:
-        """Whether `text` states the kind of value asked for (`assistant.answer_kinds.holds_kind`)."""
+        """Whether `text` states the kind of value asked for (`assistant.grounding.kinds.holds_kind`)."""
         return holds_kind(self.kind, text, self.text, self.focus)
 
     @property

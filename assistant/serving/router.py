@@ -3,18 +3,18 @@
 `assistant serve --backend router --workers URL...` runs `python -m sglang_router.launch_router --worker-urls
 URL... --policy cache_aware --host H --port P`. On a GPU host the workers are SGLang servers
 (`assistant serve --backend sglang`); here they can be `assistant serve --backend local` servers, which answer
-what the router asks of a worker (`/health`, `/server_info`, `/model_info`: see `assistant.server`). The
+what the router asks of a worker (`/health`, `/server_info`, `/model_info`: see `assistant.serving.server`). The
 application's HTTP engine then points at the router's URL (`--engine http --url ROUTER`) and needs nothing else.
 
 `cache_aware` keeps requests that share a prefix (the questions over one submission share its sources) on the
 worker that has that prefix cached, and balances by load when the workers drift apart.
 
 The workers' API key never goes on a command line (`ps` shows those): with a key, this module is the entry
-point (`python -m assistant.router_launcher ARGS`), reads the key from the `ASSISTANT_ROUTER_WORKER_KEY`
+point (`python -m assistant.serving.router ARGS`), reads the key from the `ASSISTANT_ROUTER_WORKER_KEY`
 environment variable, drops it from its environment, and starts the same router in-process.
 The router itself does not check its clients' keys: keep it on 127.0.0.1 or a private network.
 
-Imports: the standard library, httpx, and `assistant.sglang_launcher` for the process handling they share;
+Imports: the standard library, httpx, and `assistant.serving.sglang` for the process handling they share;
 `sglang_router` only in the child process.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from assistant.engines.base import EngineError
-from assistant.sglang_launcher import stop_process
+from assistant.serving.sglang import stop_process
 
 POLICIES = ("cache_aware", "round_robin", "random", "power_of_two")
 KEY_ENV = "ASSISTANT_ROUTER_WORKER_KEY"
@@ -60,7 +60,7 @@ def router_command(
         raise ValueError("the router needs at least one worker URL")
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
-    module = "assistant.router_launcher" if with_key else "sglang_router.launch_router"
+    module = "assistant.serving.router" if with_key else "sglang_router.launch_router"
     return [
         python or sys.executable, "-m", module,
         "--worker-urls", *[url.rstrip("/") for url in workers],
@@ -177,7 +177,7 @@ def serve_forever(workers: Sequence[str], **kwargs: object) -> int:
 
 
 def main(argv: Sequence[str]) -> None:
-    """The router, its workers' key from the environment (never argv): `python -m assistant.router_launcher`."""
+    """The router, its workers' key from the environment (never argv): `python -m assistant.serving.router`."""
     from sglang_router.launch_router import launch_router as start
     from sglang_router.launch_router import parse_router_args
 

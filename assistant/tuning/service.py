@@ -65,7 +65,7 @@ def chunks_from_workspace(settings: Settings) -> list[Chunk]:
 def resolve_base(settings: Settings, base: str | None = None) -> tuple[str, Path]:
     """(name, folder) of the base model: `bundled:...` (converted once) or a local model folder."""
     from assistant.engines.base import EngineError
-    from assistant.models import BUNDLED_GENERATORS, BUNDLED_PREFIX, resolve_generator
+    from assistant.engines.models import BUNDLED_GENERATORS, BUNDLED_PREFIX, resolve_generator
 
     name = base or settings.generator_model
     try:
@@ -99,7 +99,7 @@ def build_dataset_file(
     The prompts are laid out exactly as at answer time, special tokens of the configured generator
     neutralized the same way. The file is validated after writing.
     """
-    from assistant.tuning_data import build_dataset, is_no_answer
+    from assistant.tuning.starter_set import build_dataset, is_no_answer
     from finetune.dataset import validate_file, write_jsonl
 
     chunks = list(chunks) if chunks is not None else chunks_from_workspace(settings)

@@ -3,13 +3,13 @@
 `build_dataset` makes a starter set from indexed chunks, with no model involved: facts are pulled
 from the chunk text by templates ("key: value" lines and table cells, numbered guideline sections,
 sentences stating a figure), and each becomes a question laid out exactly as served
-(`assistant.prompts.build_messages`: same system prompt, numbered sources in canonical order, then
-"Quotes that may answer it:", the evidence units of `assistant.evidence.split_units`, then the
+(`assistant.answering.prompts.build_messages`: same system prompt, numbered sources in canonical order, then
+"Quotes that may answer it:", the evidence units of `assistant.grounding.evidence.split_units`, then the
 question). The quotes are the unit stating the fact and units of the sources nearest the question, 2
 to 4 in a seeded order. The target is what the model writes under the answer schema
-(`assistant.answer_schema`), compact JSON as the embedded engine decodes it:
+(`assistant.answering.schema`), compact JSON as the embedded engine decodes it:
 `{"evidence":[{"source":n,"quote":"<the unit, verbatim>"}],"answer":"<short answer>"}`, where the
-short answer states only facts of the quote (it passes `assistant.verification.verify_claim`; a fact
+short answer states only facts of the quote (it passes `assistant.grounding.verification.verify_claim`; a fact
 whose answer does not is skipped). Other sources that do not hold the fact sit beside it as
 distractors, and some examples give only sources of the same insured without the fact: the answer is
 the no-answer sentence, quoting the unit nearest the question. Same chunks and seed, same set.
@@ -225,8 +225,8 @@ def answer_json(source: int, quote: str, answer: str) -> str:
 
 def is_no_answer(example: dict[str, Any]) -> bool:
     """Whether an example's assistant turn is the no-answer (in the answer schema, or as plain text)."""
-    from assistant.answer_schema import parse_answer
-    from assistant.prompts import NO_ANSWER_TEXT
+    from assistant.answering.prompts import NO_ANSWER_TEXT
+    from assistant.answering.schema import parse_answer
 
     content = example["messages"][-1]["content"]
     parsed = parse_answer(content)
@@ -234,7 +234,7 @@ def is_no_answer(example: dict[str, Any]) -> bool:
 
 
 class _Units:
-    """The evidence units of each chunk (`assistant.evidence.split_units`), split once, with their terms.
+    """The evidence units of each chunk (`assistant.grounding.evidence.split_units`), split once, with their terms.
 
     Only units the prompt shows unchanged can be quoted: one holding a special-token string or a source
     delimiter reads differently once neutralized, so the model could never copy it."""
@@ -245,8 +245,8 @@ class _Units:
         self._terms: dict[str, set[str]] = {}
 
     def of(self, chunk: Chunk) -> list[str]:
-        from assistant.evidence import split_units
-        from assistant.prompts import neutralize
+        from assistant.answering.prompts import neutralize
+        from assistant.grounding.evidence import split_units
 
         if chunk.id not in self._units:
             texts = dict.fromkeys(unit.text for unit in split_units(chunk.text, chunk.heading))
@@ -254,7 +254,7 @@ class _Units:
         return self._units[chunk.id]
 
     def terms(self, text: str) -> set[str]:
-        from assistant.verification import content_terms
+        from assistant.grounding.verification import content_terms
 
         if text not in self._terms:
             self._terms[text] = content_terms(text)
@@ -265,8 +265,8 @@ def _ground(fact: Fact, chunk: Chunk, units: _Units) -> tuple[str, str] | None:
     """(quote, answer) for a fact: the unit of its chunk that states it, copied verbatim, and the short
     answer, which must verify against that quote (`verify_claim`, the answerer's own check). None when no
     unit does: the fact is skipped, so every answer in the set verifies against its quote."""
-    from assistant.answer_schema import MAX_ANSWER_CHARS
-    from assistant.verification import normalize, verify_claim
+    from assistant.answering.schema import MAX_ANSWER_CHARS
+    from assistant.grounding.verification import normalize, verify_claim
 
     answer = short_answer(fact)
     if len(answer) > MAX_ANSWER_CHARS:
@@ -285,7 +285,7 @@ def _nearest(question: str, units: Sequence[tuple[int, str]], k: int, rng: rando
              terms: _Units) -> list[tuple[int, str]]:
     """The `k` units a ranker would put first for the question, best first: most of the question's content
     terms, then holding the kind of value it asks for; ties in a seeded order."""
-    from assistant.evidence import Question, unit_has_value
+    from assistant.grounding.evidence import Question, unit_has_value
 
     asked = Question.parse(question)
     wanted = terms.terms(question)
@@ -296,7 +296,7 @@ def _nearest(question: str, units: Sequence[tuple[int, str]], k: int, rng: rando
 
 def _example(question: str, sources: Sequence[Chunk], evidence: Sequence[tuple[int, str]],
              assistant: str, special_tokens: Sequence[str]) -> dict:
-    from assistant.prompts import build_messages
+    from assistant.answering.prompts import build_messages
 
     messages = build_messages(question, sources, special_tokens=special_tokens, evidence=evidence)
     return {"messages": [*messages, {"role": "assistant", "content": assistant}]}
@@ -322,7 +322,8 @@ def build_dataset(
     show only distractors, list the units nearest the question best first, and answer `NO_ANSWER_TEXT`
     quoting the nearest. Fewer than `n_examples` come back when the chunks hold fewer groundable facts.
     """
-    from assistant.prompts import NO_ANSWER_TEXT, canonical_order, submission_of
+    from assistant.answering.prompts import NO_ANSWER_TEXT
+    from assistant.grounding.sources import canonical_order, submission_of
 
     if n_examples < 1:
         raise TuningError("the number of examples must be at least 1")

@@ -1,6 +1,6 @@
 """What a question asks for, read from its words, and whether a piece of text holds it.
 
-Owns three readings of a question that the evidence ranker weighs (`assistant.evidence`):
+Owns three readings of a question that the evidence ranker weighs (`assistant.grounding.evidence`):
 
 - **The kind of value asked for** (`asked_kind`): a distance ("how far / how close / how near", "the
   distance to"), a count ("how many X"), an amount of money ("how much did ... pay", "what premium /
@@ -14,7 +14,7 @@ Owns three readings of a question that the evidence ranker weighs (`assistant.ev
 - **A superlative** (`superlative`): "largest / biggest / highest / worst" asks for the greatest amount
   among the candidates, "smallest / lowest / least" for the least.
 
-These are properties of English questions, not of any document set. Imports `assistant.verification`
+These are properties of English questions, not of any document set. Imports `assistant.grounding.verification`
 (normalisation, facts) only.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.verification import STOPWORDS, dates, facts, figures, normalize, stem
+from assistant.grounding.verification import STOPWORDS, dates, facts, figures, normalize, stem
 
 DISTANCE, COUNT, MONEY, PERCENT, NAME, DATE, FIGURE = "distance", "count", "money", "percent", "name", "date", "figure"
 

@@ -84,7 +84,7 @@ def core(**overrides: Any):
 def fail(message: str) -> typer.Exit:
     from rich.markup import escape
 
-    from assistant.console import err
+    from assistant.cli.console import err
 
     err.print(f"[red]error[/red]: {escape(message)}", highlight=False)
     return typer.Exit(EXIT_FATAL)
@@ -113,7 +113,7 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(help="Re-embed every stored chunk with the configured model.")] = False,
 ) -> None:
     """Ingest documents: new and changed files are indexed, unchanged ones cost nothing."""
-    from assistant.console import err, ingest_progress
+    from assistant.cli.console import err, ingest_progress
     from index.lock import LockHeld
     from index.store import StoreError
 
@@ -140,8 +140,8 @@ def search(
         help="Only this submission: its folder's name (see `assistant submissions`) or a path.")] = None,
 ) -> None:
     """Search the index (hybrid dense + BM25 by default)."""
-    from assistant.console import print_json, print_results, result_dict
-    from assistant.queries import Query, QueryFileError, read_queries
+    from assistant.cli.console import print_json, print_results, result_dict
+    from assistant.cli.queries import Query, QueryFileError, read_queries
     from index.retriever import RetrievalError
     from index.store import StoreError
 
@@ -167,7 +167,7 @@ def search(
 
 
 def _remote_search(queries: list[Any], k: int, mode: str, scope: str | None, as_json: bool) -> None:
-    from assistant.console import print_json, print_result_dicts
+    from assistant.cli.console import print_json, print_result_dicts
 
     try:
         found = remote().search([q.question for q in queries], k=k, mode=mode, scope=scope)
@@ -191,7 +191,7 @@ def submissions(
     from rich.markup import escape
     from rich.table import Table
 
-    from assistant.console import display_path, out, print_json
+    from assistant.cli.console import display_path, out, print_json
     from index.store import StoreError
 
     try:
@@ -232,8 +232,8 @@ def profile(
     conflicts between documents, every value with its source (file, location, quote)."""
     from rich.markdown import Markdown
 
-    from assistant.console import display_path, err
-    from assistant.console import out as terminal
+    from assistant.cli.console import display_path, err
+    from assistant.cli.console import out as terminal
     from assistant.profile import output
     from assistant.profile.service import ProfileError
     from index.store import StoreError
@@ -288,7 +288,7 @@ def json_line(item: Any) -> str:
 @docs_app.command("list")
 def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Ingested documents with pages, chunks and ingest time."""
-    from assistant.console import document_dict, print_document_dicts
+    from assistant.cli.console import document_dict, print_document_dicts
     from index.store import StoreError
 
     try:
@@ -304,7 +304,7 @@ def docs_remove(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the writer lock.")] = 0.0,
 ) -> None:
     """Remove documents from the index (the files themselves are not touched)."""
-    from assistant.console import display_path, err
+    from assistant.cli.console import display_path, err
     from index.lock import LockHeld
     from index.store import StoreError
 
@@ -325,7 +325,7 @@ def docs_remove(
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents, chunks, pages, embedding model and index size on disk; then, per document, its pages (or
     rows, sections), chunks, OCR'd pages and warnings."""
-    from assistant.console import print_status, print_status_payload
+    from assistant.cli.console import print_status, print_status_payload
     from index.store import StoreError
 
     if State.server:
@@ -354,7 +354,7 @@ def evaluate(
     answers: Annotated[bool, typer.Option("--answers", help="Also generate answers and check them (slow).")] = False,
 ) -> None:
     """Retrieval quality (hit@k, recall@k, MRR@10; hybrid, dense, BM25) over a questions file, and answers."""
-    from assistant.console import err, eval_progress, print_eval
+    from assistant.cli.console import err, eval_progress, print_eval
     from assistant.evaluation import EvalError, default_questions
     from index.retriever import RetrievalError
     from index.store import StoreError
@@ -415,7 +415,7 @@ def ask(
     """Answer from the ingested documents: a verified answer with its sources, the passage quoted when the
     answer does not verify, or "The documents do not contain this information." """
     from assistant.audit import os_user
-    from assistant.console import print_answer_details, print_json, stream_answer, warn_audit
+    from assistant.cli.console import print_answer_details, print_json, stream_answer, warn_audit
 
     if (question is None) == (batch is None):
         raise fail("give a QUESTION or --batch FILE (one of the two)")
@@ -446,8 +446,8 @@ def ask(
 def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
     """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
     from assistant.audit import os_user
-    from assistant.console import print_answer_details, print_json, warn_audit
-    from assistant.queries import QueryFileError, read_queries
+    from assistant.cli.console import print_answer_details, print_json, warn_audit
+    from assistant.cli.queries import QueryFileError, read_queries
 
     try:
         questions = read_queries(path)
@@ -480,8 +480,8 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
 def _remote_ask_batch(path: Path, scope: str | None, k: int | None, max_tokens: int | None, as_json: bool) -> None:
     """`_ask_batch` against the application API: the same lines, answered by the server."""
     from assistant.api.client import AnswerView
-    from assistant.console import print_answer_details, print_json
-    from assistant.queries import QueryFileError, read_queries
+    from assistant.cli.console import print_answer_details, print_json
+    from assistant.cli.queries import QueryFileError, read_queries
 
     try:
         questions = read_queries(path)
@@ -522,7 +522,7 @@ def chat(
 ) -> None:
     """Multi-turn chat over the documents: follow-up questions keep the conversation in mind."""
     from assistant.audit import os_user
-    from assistant.console import chat_loop
+    from assistant.cli.console import chat_loop
 
     try:
         assistant = answering_core(engine, url, adapter, k, max_tokens)
@@ -561,7 +561,7 @@ def serve(
     """Serve the model over an OpenAI-compatible API (`--engine http` and SGLang clients talk to it), or with
     --app the whole application (`assistant --server URL ...` and other clients talk to it)."""
     from assistant.api.security import ExposureRefused, check_exposure
-    from assistant.console import err, print_command
+    from assistant.cli.console import err, print_command
     from assistant.engines.base import EngineError
 
     if application:
@@ -622,7 +622,7 @@ def _serve_app(host: str, port: int, api_key: str | None, dry_run: bool, backend
                adapter: Path | None, lora: list[str] | None, context_length: int | None) -> None:
     from assistant.api.security import ExposureRefused
     from assistant.api.service import check_can_serve, serve_api
-    from assistant.console import err
+    from assistant.cli.console import err
 
     if api_key:
         raise fail("--app authenticates the workspace's users (assistant users add NAME --role ROLE), not --api-key")
@@ -657,7 +657,7 @@ def users_add(
 ) -> None:
     """Add a user and print their new API key, once: only its hash is kept (in <workspace>/users.sqlite)."""
     from assistant.api.users import UserError, UserStore
-    from assistant.console import err
+    from assistant.cli.console import err
 
     try:
         key = UserStore(core().settings.users_path).add(name, role)
@@ -673,7 +673,7 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     import datetime as dt
 
     from assistant.api.users import UserStore
-    from assistant.console import print_json
+    from assistant.cli.console import print_json
 
     for user in UserStore(core().settings.users_path).users():
         if as_json:
@@ -687,7 +687,7 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 def users_remove(name: Annotated[str, typer.Argument(help="The user to remove; their key stops working.")]) -> None:
     """Remove a user: their key is refused from the next request on."""
     from assistant.api.users import UserError, UserStore
-    from assistant.console import err
+    from assistant.cli.console import err
 
     try:
         UserStore(core().settings.users_path).remove(name)
@@ -699,9 +699,9 @@ def users_remove(name: Annotated[str, typer.Argument(help="The user to remove; t
 def _serve_router(workers: list[str], host: str, port: int, policy: str, api_key: str | None,
                   dry_run: bool, metrics_port: int | None) -> None:
     """sglang-router in front of `workers` (their key, if any, reaches it through the environment)."""
-    from assistant.console import err, print_command
+    from assistant.cli.console import err, print_command
     from assistant.engines.base import EngineError
-    from assistant.router_launcher import parse_workers, router_command, serve_forever
+    from assistant.serving.router import parse_workers, router_command, serve_forever
 
     try:
         urls = parse_workers(workers)
@@ -773,7 +773,7 @@ def ui(
            "ASSISTANT_HTTP_URL": settings.http_url}
     if settings.adapter:
         env["ASSISTANT_ADAPTER"] = str(settings.adapter)
-    from assistant.console import err
+    from assistant.cli.console import err
 
     err.print(f"Underwriter Assistant at http://{host}:{port} (workspace {settings.workspace}); Ctrl-C stops",
               highlight=False)
@@ -790,7 +790,7 @@ def summarize(
         "--format", "-f", help="md, jsonl or csv (default: from the --out suffix, else md).")] = None,
     per: Annotated[str, typer.Option(help="One summary per `document` or per `insured`.")] = "document",
     template: Annotated[Path | None, typer.Option(
-        help="Summary template (TOML; default: the shipped assistant/templates/summary.toml).")] = None,
+        help="Summary template (TOML; default: the shipped assistant/summaries/templates/summary.toml).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Summarize again even when already done.")] = False,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once (HTTP engine).", min=1)] = 4,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Most tokens per model answer "
@@ -804,10 +804,10 @@ def summarize(
 ) -> None:
     """Summarize documents with the underwriting template: every statement cited as file:page, "not stated"
     where the document does not say; finished documents are skipped on a re-run (--force redoes them)."""
-    from assistant.console import err, summarize_progress, write_report
+    from assistant.cli.console import err, summarize_progress, write_report
     from assistant.engines.base import EngineError
-    from assistant.summary_output import FORMATS, PER, render
-    from assistant.summary_template import TemplateError
+    from assistant.summaries.output import FORMATS, PER, render
+    from assistant.summaries.template import TemplateError
     from index.lock import LockHeld
     from index.store import StoreError
 
@@ -852,7 +852,7 @@ def check_rules(
 ) -> None:
     """Check a submission against the carrier's rules: each trigger with the evidence that fired it (values and
     their sources) and the guideline section; rules that could not be checked say what is not stated."""
-    from assistant.console import out, print_json
+    from assistant.cli.console import out, print_json
     from assistant.profile.rules import RulesError
     from assistant.profile.service import ProfileError
     from index.store import StoreError
@@ -881,7 +881,7 @@ def rules_draft(
 ) -> None:
     """Propose rules from the guideline's sentences that refer, decline or require with a figure: each written
     `reviewed = false` with its sentence, never applied until a person reviews it and sets `reviewed = true`."""
-    from assistant.console import err, write_report
+    from assistant.cli.console import err, write_report
     from assistant.profile.rules import RulesError, draft_rules
 
     if out is not None and out.exists() and not force:
@@ -905,7 +905,7 @@ def memo(
 ) -> None:
     """Write the referral memo: insured, locations (COPE, values), totals, loss history with a chart, conflicts,
     triggered rules with their evidence, open recommendations; every value with its source."""
-    from assistant.console import err
+    from assistant.cli.console import err
     from assistant.profile.memo import MemoError
     from assistant.profile.rules import RulesError
     from assistant.profile.service import ProfileError
@@ -937,7 +937,7 @@ def audit(
     if ctx.invoked_subcommand is not None:
         return
     from assistant.audit import AuditError, csv_text
-    from assistant.console import print_audit_table, print_json
+    from assistant.cli.console import print_audit_table, print_json
 
     if as_json and as_csv:
         raise fail("give --json or --csv, not both")
@@ -961,7 +961,7 @@ def audit_show(
 ) -> None:
     """One record in full: who asked what, the exact messages and settings the model was sent (a replay of what
     it saw), the passages retrieved, the answer and which citations verified."""
-    from assistant.console import print_audit_event, print_json
+    from assistant.cli.console import print_audit_event, print_json
 
     event = core().audit_log.get(event_id)
     if event is None:
@@ -975,7 +975,7 @@ def audit_show(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the trail is whole: SQLite's integrity check, and every record's hash chained to the one before."""
-    from assistant.console import out
+    from assistant.cli.console import out
 
     log = core().audit_log
     problems = log.verify()
@@ -1015,7 +1015,7 @@ def tune(
         return
     if data is None:
         raise fail("give --data FILE (build one with `assistant tune dataset --out FILE`)")
-    from assistant.tuning import RichTrainProgress, TuningError, format_tune_result
+    from assistant.tuning.service import RichTrainProgress, TuningError, format_tune_result
 
     assistant = core()
     config = assistant.train_config(**given(max_steps=steps, epochs=epochs, learning_rate=learning_rate,
@@ -1038,7 +1038,7 @@ def tune_dataset(
     """Build a grounded starter dataset from the workspace: questions answered from sampled chunks, laid out
     exactly as the assistant prompts at answer time, answered in the served JSON schema (some "not in the
     documents")."""
-    from assistant.tuning import TuningError
+    from assistant.tuning.service import TuningError
 
     try:
         result = core().tuning_dataset(out, n=n, seed=seed)
@@ -1063,8 +1063,8 @@ def quantize(
 ) -> None:
     """Merge an adapter into the base in full precision, then AWQ W4A16 (llm-compressor) calibrated on the
     workspace's chunks: a compressed-tensors folder SGLang serves (`assistant serve --backend sglang --model DIR`)."""
-    from assistant.console import err
-    from assistant.tuning import TuningError, format_quantize_result
+    from assistant.cli.console import err
+    from assistant.tuning.service import TuningError, format_quantize_result
 
     assistant = core()
     config = assistant.quantize_config(**given(num_calibration_samples=calibration, group_size=group_size,
@@ -1089,11 +1089,7 @@ def given(**options: Any) -> dict[str, Any]:
 def _print_lines(lines: list[str]) -> None:
     from rich.markup import escape
 
-    from assistant.console import out
+    from assistant.cli.console import out
 
     for line in lines:
         out.print(escape(line), highlight=False)
-
-
-if __name__ == "__main__":
-    app()

@@ -5,19 +5,19 @@ schema, verify, and give the user a verified answer, a labelled quote, or the de
 are generated (a consumer shows them as a draft, never as the answer) and, last, the finished `Answer`,
 whose `kind` says what the user gets:
 
-- "answer": the model's answer verified against the quotes it copied (`assistant.verification`);
+- "answer": the model's answer verified against the quotes it copied (`assistant.grounding.verification`);
 - "quote": the model's answer did not verify, or could not be read: the best evidence is shown verbatim,
   labelled as a quote, with its insured, file and location; the draft is kept in `Answer.draft`;
 - "declined": "The documents do not contain this information.", when nothing relevant is retrieved or
-  the evidence does not answer the question (`assistant.answerability`); the model is not called.
+  the evidence does not answer the question (`assistant.answering.answerability`); the model is not called.
 
 Steps: the retrieval query (a follow-up is searched with the last user turns, so "what about its
 sprinklers?" finds the insured the conversation is about); the off-topic gate (no chunk near the
-question at all: `covers`); the sources laid out for prefix caching (`assistant.prompts`); the evidence
-units of those sources ranked (`assistant.evidence`); the answerability gate, limited to the
+question at all: `covers`); the sources laid out for prefix caching (`assistant.answering.prompts`); the evidence
+units of those sources ranked (`assistant.grounding.evidence`); the answerability gate, limited to the
 submission the question names or the `scope` given; then generation constrained to the answer schema
-with the usable units as the only quotable evidence (`assistant.answer_schema`), and verification.
-An engine that ignores the schema still gets its prose checked marker by marker (`assistant.citations`).
+with the usable units as the only quotable evidence (`assistant.answering.schema`), and verification.
+An engine that ignores the schema still gets its prose checked marker by marker (`assistant.answering.citations`).
 
 Fitting the context window: the prompt keeps at most `max_history` earlier messages (8) and must
 leave `max_tokens` (and room for the quote list) free. The oldest exchanges go first, then the weakest
@@ -32,14 +32,21 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
-from assistant.answer_schema import AnswerStream, QuotedEvidence, answer_schema, parse_answer, render
-from assistant.answerability import assess, named_submission
-from assistant.citations import check_citations, citation_for, distrust_flagged, infer_citations, strip_markers
+from assistant.answering.answerability import assess, named_submission
+from assistant.answering.citations import (
+    check_citations,
+    citation_for,
+    distrust_flagged,
+    infer_citations,
+    strip_markers,
+)
+from assistant.answering.prompts import NO_ANSWER_TEXT, build_messages
+from assistant.answering.schema import AnswerStream, QuotedEvidence, answer_schema, parse_answer, render
+from assistant.answering.types import Answer, Citation, FlaggedSource
 from assistant.engines.base import Engine, GenerationRequest, Usage, special_tokens_of
-from assistant.evidence import Evidence, EvidenceRanker, Question, candidates
-from assistant.prompts import NO_ANSWER_TEXT, build_messages, canonical_order, location_of, submission_of
-from assistant.types import Answer, Citation, FlaggedSource
-from assistant.verification import Verdict, quote_in_source, verify_claim
+from assistant.grounding.evidence import Evidence, EvidenceRanker, Question, candidates
+from assistant.grounding.sources import canonical_order, location_of, submission_of
+from assistant.grounding.verification import Verdict, quote_in_source, verify_claim
 from index.planted import is_flagged
 from index.types import Chunk, ScoredChunk
 

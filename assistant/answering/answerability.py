@@ -13,7 +13,7 @@ evidence instead, per unit:
    `MIN_CONTENT_COVERAGE` of theirs (the insured's name is always "there" and says nothing about the
    answer); and no term that no chunk of the workspace holds, with nothing in the passages standing in
    for it, may carry `UNKNOWN_SHARE` of the weight ("earthquake" where no document mentions one).
-2. **The kind of value asked for is there** in a unit (`assistant.answer_kinds`): a number before the
+2. **The kind of value asked for is there** in a unit (`assistant.grounding.kinds`): a number before the
    counted noun for "how many employees", a distance for "how far", an amount (money or a percentage)
    for "what deductible / premium / loss ratio", a date for "when", a figure for other "how much" and
    "what limit" questions.
@@ -22,7 +22,7 @@ evidence instead, per unit:
    is not answered by Harbor Foods' head count.
 
 A question with no unit passing all three is declined with "The documents do not contain this
-information." Imports `assistant.evidence` only.
+information." Imports `assistant.grounding.evidence` only.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
-from assistant.evidence import Evidence, EvidenceRanker, Question
-from assistant.prompts import submission_of
-from assistant.verification import content_terms, stem
+from assistant.grounding.evidence import Evidence, EvidenceRanker, Question
+from assistant.grounding.sources import submission_of
+from assistant.grounding.verification import content_terms, stem
 from index.types import Chunk
 
 MIN_COVERAGE = 0.45  # share of the question's weight the best passages must hold

@@ -1,6 +1,6 @@
 """The summary template: a user-editable TOML file of fields, read and checked here.
 
-The shipped default is `assistant/templates/summary.toml` (its comments document every setting).
+The shipped default is `assistant/summaries/templates/summary.toml` (its comments document every setting).
 The template's hash covers what changes results (instructions, fields, answer budget), not its
 comments or layout, and is part of the resume key of every stored summary.
 """

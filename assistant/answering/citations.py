@@ -1,8 +1,8 @@
 """Citations: parse the `[n]` markers of a free-text answer and check each against the source it names.
 
-Answers under the answer schema carry their quotes (`assistant.answer_schema`); this module handles the
+Answers under the answer schema carry their quotes (`assistant.answering.schema`); this module handles the
 prose an engine writes when it did not follow the schema, and the same rules apply (see
-`assistant.verification`). For every marker (`[2]`, `[1, 3]`, `[1-3]`, `[Source 2]`):
+`assistant.grounding.verification`). For every marker (`[2]`, `[1, 3]`, `[1-3]`, `[Source 2]`):
 
 1. The number must name a source the model was given (1..len(sources)); any other (a fabricated `[9]`
    with three sources) is reported in `invalid` and never shown as a source.
@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from assistant.evidence import split_units
-from assistant.types import Citation
-from assistant.verification import Verdict, content_terms, verify_claim
+from assistant.answering.types import Citation
+from assistant.grounding.evidence import split_units
+from assistant.grounding.verification import Verdict, content_terms, verify_claim
 from index.planted import describe, is_flagged
 from index.types import Chunk, ScoredChunk
 
@@ -224,7 +224,7 @@ def check_citations(answer: str, sources: Sequence[Chunk | ScoredChunk], questio
 def citation_for(number: int, chunk: Chunk, quote: str, verified: bool, score: float = 0.0, *,
                  reason: str = "", inferred: bool = False) -> Citation:
     """A `Citation` of source `number` (`chunk`) with its quote and verdict."""
-    from assistant.prompts import location_of, submission_of
+    from assistant.grounding.sources import location_of, submission_of
 
     return Citation(number=number, source=chunk.source, page=chunk.page, chunk_id=chunk.id, quote=quote,
                     verified=verified, score=score, inferred=inferred, submission=submission_of(chunk.source),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.summarize import DocumentSummary, FieldResult, Item, normalized
+from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item, normalized
 
 FORMATS = ("md", "jsonl", "csv")
 PER = ("document", "insured")

@@ -10,7 +10,7 @@ builds the JSON schema; given the evidence units the gate let through, each item
 (`source` and `quote` as `const` pairs), so under constrained decoding a quote cannot be invented and
 cannot be put under the wrong source. Without units (a model asked free-form) the schema still fixes
 the shape. The embedded engine enforces it with a grammar (xgrammar); SGLang and our local server take it
-as `response_format: {"type": "json_schema", ...}`. `SYSTEM_PROMPT_STRUCTURED` (in `assistant.prompts`)
+as `response_format: {"type": "json_schema", ...}`. `SYSTEM_PROMPT_STRUCTURED` (in `assistant.answering.prompts`)
 describes it in words that never change, so the prompt prefix stays cacheable.
 
 `parse_answer` reads the model's output back (tolerating a Markdown fence or trailing text from an
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.evidence import Evidence
+from assistant.grounding.evidence import Evidence
 
 SCHEMA_NAME = "grounded_answer"
 MAX_ANSWER_CHARS = 200

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 
+from assistant.grounding.sources import submission_of
 from index.types import Chunk
 
 SYSTEM_PROMPT = (
@@ -55,27 +56,12 @@ def neutralize(text: str, special_tokens: Iterable[str] = ()) -> str:
     return re.sub(r"</?source", lambda m: m.group(0)[0] + _ZWSP + m.group(0)[1:], text, flags=re.IGNORECASE)
 
 
-def canonical_order(chunks: Iterable[Chunk]) -> list[Chunk]:
-    """Sources in document, page, position order (duplicates dropped)."""
-    unique = {chunk.id: chunk for chunk in chunks}
-    return sorted(unique.values(), key=Chunk.sort_key)
 
 
-def submission_of(source: str) -> str:
-    """The submission (insured) a document belongs to: the folder it lies in."""
-    return PurePath(source).parent.name
 
 
-def location_of(chunk: Chunk) -> str:
-    """Where in its file a chunk is: the location ingest gave it ("page 2", "§ 4 Protection, ¶ 3",
-    "sheet SOV, rows 2-9"), or its page for chunks stored before locations existed."""
-    return chunk.location or f"page {chunk.page}"
 
 
-def source_label(chunk: Chunk) -> str:
-    """How a source is named to the model and to the user: insured folder, file name and location."""
-    folder = submission_of(chunk.source)
-    return f"{folder + ' / ' if folder else ''}{PurePath(chunk.source).name}, {location_of(chunk)}"
 
 
 def format_sources(chunks: Sequence[Chunk], special_tokens: Iterable[str] = ()) -> str:

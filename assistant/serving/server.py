@@ -3,7 +3,7 @@
 Serves what the HTTP engine and SGLang clients use: `POST /v1/chat/completions` (streamed as
 server-sent events ending in `data: [DONE]`, or whole), `GET /v1/models`, `GET /health` and
 `GET /health_generate`. Usage carries `prompt_tokens_details.cached_tokens` as SGLang reports it.
-What sglang-router asks of a worker is here too (`assistant.router_launcher`): `/server_info` and
+What sglang-router asks of a worker is here too (`assistant.serving.router`): `/server_info` and
 `/model_info` (and their older names `/get_server_info`, `/get_model_info`) name the model, its folder and
 tokenizer; every response carries `X-Worker-Id`, and `/server_info` counts the completions this worker
 served and their prompt and cached tokens, so a test can see which worker a router chose.

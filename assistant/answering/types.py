@@ -25,7 +25,7 @@ class Citation:
 
     `number` is the source number the model saw (1..n). On an answer, `verified` is true only when the
     quote is found in that source and the claim agrees with it in every figure, date, identifier and
-    negation (`assistant.verification`); `reason` says why not. On a quote (`Answer.kind == "quote"`)
+    negation (`assistant.grounding.verification`); `reason` says why not. On a quote (`Answer.kind == "quote"`)
     the citation is the passage shown verbatim: `verified` stays false, it is evidence, not a claim.
     `inferred` marks a citation the model did not write (attached by wording); it never counts.
     """
@@ -67,7 +67,7 @@ class FlaggedSource:
     @classmethod
     def of(cls, chunk: Chunk) -> FlaggedSource:
         """How a flagged passage is named to the user."""
-        from assistant.prompts import location_of, submission_of
+        from assistant.grounding.sources import location_of, submission_of
         from index.planted import describe
 
         return cls(source=chunk.source, location=location_of(chunk), chunk_id=chunk.id,
@@ -129,7 +129,7 @@ class Answer:
         return [item.note() for item in self.flagged]
 
     def to_dict(self) -> dict[str, Any]:
-        from assistant.prompts import location_of
+        from assistant.grounding.sources import location_of
 
         usage = self.usage
         return {
