@@ -20,20 +20,30 @@ from assistant.serving.sglang import (
     stop_process,
     wait_ready,
 )
+from tests.conftest import ROOT
 
 HAS_SGLANG = importlib.util.find_spec("sglang") is not None
 
 
-def test_command_is_exactly_the_documented_one() -> None:
-    assert sglang_command("/models/tuned-awq", python="python") == [
-        "python", "-m", "sglang.launch_server",
-        "--model-path", "/models/tuned-awq",
-        "--host", "127.0.0.1",
-        "--port", "30000",
-        "--schedule-policy", "lpm",
-        "--enable-cache-report",
-        "--enable-metrics",
-    ]  # fmt: skip
+def documented_command() -> list[str]:
+    """The command the README shows for `serve --backend sglang --dry-run` (the line under that bullet)."""
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    lines = re.findall(r"^\s*(python -m sglang\.launch_server .*)$", readme, flags=re.M)
+    assert len(lines) == 1, "the README shows the SGLang command once"
+    return shlex.split(lines[0])
+
+
+def test_the_dry_run_prints_the_command_the_readme_documents(cli) -> None:
+    import shlex
+
+    result = cli("serve", "--backend", "sglang", "--model", "models/tuned-awq", "--dry-run")
+    assert result.exit_code == 0, result.output
+    printed = shlex.split(result.stdout.strip().splitlines()[-1])
+    assert printed[0] == sys.executable
+    assert ["python", *printed[1:]] == documented_command()
 
 
 def test_command_options() -> None:

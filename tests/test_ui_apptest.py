@@ -105,7 +105,7 @@ def test_library_uploads_ingests_lists_and_removes(ui) -> None:
     assert not app.exception, app.exception
     table = app.dataframe[-1].value
     assert sorted(table["Document"]) == ["Loss runs 2024.txt", "underwriter_notes.txt"]
-    assert set(table["Status"]) == {"ok"} or all(table["Chunks"] > 0)
+    assert set(table["Status"]) == {"ok"} and all(table["Chunks"] > 0)
     assert "2 documents" in texts(app)
 
     # Remove one document: it leaves the index and its uploaded copy is deleted.
@@ -181,24 +181,21 @@ def test_beyond_loopback_the_ui_asks_for_a_key_before_showing_anything(ui, liste
 def test_library_ingest_can_be_cancelled(ui, tmp_path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(40):
-        (folder / f"note-{i:02}.txt").write_text(f"Inspection note {i}: sprinklers, hydrants, alarms. " * 40)
-    ui.workspace.assistant.settings.ingest_batch_chunks = 1  # commit (and check for cancel) after each file
+    files = 300  # one commit (and check for cancel) per file: far more work than one script run takes
+    for i in range(files):
+        (folder / f"note-{i:03}.txt").write_text(f"Inspection note {i}: sprinklers, hydrants, alarms. " * 40)
+    ui.workspace.assistant.settings.ingest_batch_chunks = 1
     app = ui("library")
     app.text_input[0].set_value(str(folder))
     app.button(key="FormSubmitter:folder-Ingest folder").click().run()
     job = ui.workspace.jobs.get("ingest")
-    assert job is not None
-    if job.running:
-        assert app.button(key="cancel_ingest")
-        app.button(key="cancel_ingest").click().run()
+    assert job is not None and job.running
+    app.button(key="cancel_ingest").click().run()
     job.wait(TIMEOUT)
     app.run()
-    if job.status == "cancelled":
-        assert "was cancelled" in texts(app)
-        assert len(ui.workspace.assistant.documents()) < 40
-    else:  # the machine was fast enough to finish first
-        assert job.status == "done"
+    assert job.status == "cancelled", job.error
+    assert "was cancelled" in texts(app)
+    assert len(ui.workspace.assistant.documents()) < files
 
 
 # ---- chat ---------------------------------------------------------------------------------------
@@ -427,14 +424,12 @@ def test_quantize_starts_in_the_background_and_can_be_cancelled(ui) -> None:
     app.button(key="FormSubmitter:quantize-Quantize").click().run()
     assert not app.exception, app.exception
     job = ui.workspace.jobs.get("quantize")
-    assert job is not None
-    if job.running:
-        app.button(key="cancel_quantize").click().run()
+    assert job is not None and job.running  # merging and AWQ calibration take far longer than a script run
+    app.button(key="cancel_quantize").click().run()
     job.wait(TIMEOUT)
     app.run()
-    assert job.status in ("cancelled", "done"), job.error
-    if job.status == "cancelled":
-        assert "was cancelled" in texts(app)
+    assert job.status == "cancelled", job.error
+    assert "was cancelled" in texts(app)
 
 
 @pytest.mark.parametrize("server_up", [True, False])
