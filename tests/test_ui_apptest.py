@@ -448,7 +448,7 @@ def test_status_shows_the_model_servers_health_light(ui, monkeypatch, make_assis
 
 
 def test_ui_command_serves_this_computer_only_without_usage_statistics() -> None:
-    from assistant.cli.main import ui_command
+    from assistant.cli.serving import ui_command
 
     command = ui_command("127.0.0.1", 8765, 32)
     options = dict(zip(command[5::2], command[6::2], strict=True))
