@@ -27,14 +27,14 @@ import io
 import json
 import re
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any
+
+from index.sqlite import BUSY_SECONDS, PerThreadConnection, immediate_transaction, use_wal
 
 SHELLS = ("cli", "ui", "api")
 GENESIS = "0" * 64  # the previous hash of the first record
@@ -197,59 +197,36 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = PerThreadConnection(self._open_connection)
         self._ready = False
 
     # ---- connections ------------------------------------------------------------------------
 
     def _connect(self, create: bool = True) -> sqlite3.Connection | None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            return connection
-        if not create and not self.path.exists():
+        """This thread's connection; None when `create` is false and there is no audit file yet."""
+        if not create and not self._connections.opened() and not self.path.exists():
             return None
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.execute("PRAGMA busy_timeout=30000")
+        return self._connections.get()
+
+    def _open_connection(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         if not self._ready:
-            self._use_wal(connection)
+            use_wal(connection)
             connection.executescript(SCHEMA)  # idempotent, one transaction
             self._ready = True
         connection.execute("PRAGMA synchronous=FULL")  # every commit fsync'd before it returns
-        self._local.connection = connection
         return connection
-
-    @staticmethod
-    def _use_wal(connection: sqlite3.Connection) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (as `index.store.Store.transaction`)."""
-        db = self._connect()
-        assert db is not None
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (`index.sqlite.immediate_transaction`)."""
+        with immediate_transaction(self._connections.get()) as db:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self._connections.close()
 
     # ---- writing ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The JSON shapes of search results, documents and workspace status: what the CLI prints with `--json` and
-the application API returns, in one place so the two shells always agree.
+the application API returns, in one place so the shells always agree; and sizes as people read them
+(`human_bytes`, binary units), for every shell and message.
 
 May import `index` types and the source labels (`assistant.grounding.sources`); no terminal, no HTTP."""
 
@@ -54,3 +55,13 @@ def status_payload(settings: Any, stats: Any, records: Sequence[Any] = (),
         "files": [document_figures(record) for record in records],
         "flagged": [item.to_dict() for items in flagged.values() for item in items],
     }
+
+
+def human_bytes(size: int) -> str:
+    """A size in bytes as a person reads it: "812 B", "4.2 MB" (binary units)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.payloads import human_bytes
 from index.loaders import SUPPORTED_SUFFIXES
 
 UPLOADS_FOLDER = "uploads"
@@ -76,7 +77,7 @@ def save_upload(workspace: Path, name: str, data: bytes, max_bytes: int) -> Save
     if not data:
         raise UploadRefused("the file is empty (0 bytes)")
     if len(data) > max_bytes:
-        raise UploadRefused(f"the file is {_mb(len(data))}, over the {_mb(max_bytes)} limit")
+        raise UploadRefused(f"the file is {human_bytes(len(data))}, over the {human_bytes(max_bytes)} limit")
     folder = uploads_dir(workspace)
     folder.mkdir(parents=True, exist_ok=True)
     real = folder.resolve(strict=True)
@@ -130,6 +131,3 @@ def _same_content(path: Path, digest: str, size: int) -> bool:
     except OSError:
         return False
 
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import search_title
+from index.sqlite import BUSY_SECONDS, PerThreadConnection, immediate_transaction, use_wal
 from index.types import Chunk, Submission, TableRow
 
 SCHEMA = """
@@ -265,7 +266,7 @@ class Store:
         self.nprobe = nprobe  # IVF lists per query (0: ivf_nprobe of the list count)
         self.faiss_path = Path(faiss_path)
         self.readonly = readonly
-        self._local = threading.local()
+        self._connections = PerThreadConnection(self._open_connection)
         self._faiss: Any = None
         self._faiss_generation: int | None = None
         self._faiss_lock = threading.Lock()
@@ -288,29 +289,23 @@ class Store:
     @property
     def db(self) -> sqlite3.Connection:
         """One connection per thread (SQLite connections are not shared across threads)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-            # journal_mode=WAL is persistent and set once by the writer (`_use_wal`): switching it takes an
-            # exclusive lock that fails at once ("database is locked", no busy wait) while anyone reads.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA busy_timeout=30000")
-            self._local.connection = connection
+        return self._connections.get()
+
+    def _open_connection(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.db_path, timeout=BUSY_SECONDS, isolation_level=None)
+        # journal_mode=WAL is persistent and set once by the writer (`_use_wal`): switching it takes an
+        # exclusive lock that fails at once ("database is locked", no busy wait) while anyone reads.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         return connection
 
     def _use_wal(self) -> None:
-        """Put the database in WAL mode (readers never block the writer), retrying while a reader holds
-        a lock on a database still in rollback-journal mode."""
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise StoreError(f"{self.db_path}: {exc}") from exc
-                time.sleep(0.05)
+        """WAL mode (`index.sqlite.use_wal`), its failure a `StoreError` naming the database."""
+        try:
+            use_wal(self.db)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.db_path}: {exc}") from exc
 
     def _has_schema(self) -> bool:
         try:
@@ -341,20 +336,11 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(self.db) as db:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self._connections.close()
 
     # ---- meta -------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ ALLOWED_IMPORTS = {
     "answering": ("answering", "grounding", "engines.base"),
     "profile": ("profile", "grounding"),
     "summaries": ("summaries", "grounding", "answering", "engines.base"),
-    "tuning": ("tuning", "grounding", "answering", "engines.base", "engines.models", "settings"),
+    "tuning": ("tuning", "grounding", "answering", "engines.base", "engines.models", "settings", "payloads"),
     "serving": ("serving", "engines", "settings"),
 }
 

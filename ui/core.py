@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from assistant.payloads import human_bytes  # noqa: F401 (the views show sizes through core)
+
 if TYPE_CHECKING:
     from assistant.app import Assistant
     from assistant.engines.base import Usage
@@ -452,15 +454,6 @@ def display_path(path: str | Path, workspace_dir: Path) -> str:
             relative = text[len(prefix):]
             return relative if root != Path.home() else "~/" + relative
     return text
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
 
 
 def engine_line(assistant: Assistant) -> str:

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assistant.payloads import document_dict, result_dict, status_payload
+from assistant.payloads import document_dict, human_bytes, result_dict, status_payload
 from index.ingest import IngestEvent
 from index.planted import describe
 from index.types import ScoredChunk
@@ -108,15 +108,6 @@ def print_result_dicts(query: str, results: Sequence[dict[str, Any]]) -> None:
             out.print(f"   [red]⚠ flagged: {escape(describe(tuple(hit['flags'])))}; never used as evidence[/red]",
                       highlight=False)
         out.print("   " + text[:320] + ("…" if len(text) > 320 else ""), highlight=False)
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
 
 
 

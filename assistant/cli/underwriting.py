@@ -55,7 +55,7 @@ def profile(
                 err.print(f"wrote {len(built)} profiles to {display_path(str(out))}", highlight=False)
             elif as_json:
                 for item in built:
-                    print(output.to_json(item).replace("\n", " ") if False else json_line(item))
+                    print(json_line(item))
             if any(run.error for run in runs):
                 raise typer.Exit(EXIT_FILES_FAILED)
             return

@@ -4,6 +4,6 @@
 
 May import `finetune`, `index`, `assistant.grounding`, `assistant.answering` (the served prompt
 layout and answer schema, so tuned and served prompts match), `assistant.engines.base`,
-`assistant.engines.models` and `assistant.settings`.
+`assistant.engines.models`, `assistant.payloads` (sizes) and `assistant.settings`.
 `finetune` never imports `assistant`.
 """

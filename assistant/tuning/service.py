@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.payloads import human_bytes
 from assistant.settings import Settings
 from finetune import TuningError
 
@@ -185,9 +186,6 @@ def quantize(
 # ---- presentation helpers for the CLI -------------------------------------------------------------
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
-
 
 def format_tune_result(result: TrainResult) -> list[str]:
     change = (result.eval_loss_after - result.eval_loss_before) / result.eval_loss_before * 100
@@ -210,9 +208,9 @@ def format_quantize_result(result: QuantizeResult) -> list[str]:
         f"{result.perplexity_before:.3f} merged ({result.merged_dtype}), {result.perplexity_after:.3f} quantized "
         f"({(result.perplexity_ratio - 1) * 100:+.1f}%)"
         + (f", {result.perplexity_rtn:.3f} round-to-nearest without AWQ" if result.perplexity_rtn else ""),
-        f"{result.quantized_layers} quantized layers: {_mb(result.layer_bytes_before)} -> "
-        f"{_mb(result.layer_bytes_after)} ({result.layer_size_ratio:.1%}); whole model "
-        f"{_mb(result.model_bytes_before)} -> folder {_mb(result.folder_bytes_after)}",
+        f"{result.quantized_layers} quantized layers: {human_bytes(result.layer_bytes_before)} -> "
+        f"{human_bytes(result.layer_bytes_after)} ({result.layer_size_ratio:.1%}); whole model "
+        f"{human_bytes(result.model_bytes_before)} -> folder {human_bytes(result.folder_bytes_after)}",
         f"{result.scheme}, {result.saved_dtype} scales; time: merge {result.seconds_merge:.0f} s, "
         f"AWQ {result.seconds_awq:.0f} s, "
         f"total {result.seconds_total:.0f} s on {result.device}",
