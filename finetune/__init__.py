@@ -1,7 +1,8 @@
 """Domain tuning: chat-format training data, QLoRA, adapter merge and AWQ quantization.
 
 Heavy libraries (torch, transformers, peft, bitsandbytes, llm-compressor) are imported inside the
-functions that need them, so importing this package costs nothing.
+functions that need them, so importing this package costs nothing. It may import `index` (its atomic
+folder writes), never `assistant`.
 """
 
 from __future__ import annotations

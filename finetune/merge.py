@@ -9,13 +9,11 @@ says so (`tie_word_embeddings=False`), so saving never drops the changed matrix.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from finetune import TuningError
+from index.atomic import replacing_folder
 
 
 def check_adapter(adapter_dir: Path) -> Path:
@@ -66,22 +64,10 @@ def save_model(model: Any, tokenizer: Any, out_dir: Path, *, extra: dict[str, An
                **save_kwargs: Any) -> Path:
     """Save a model folder atomically (temporary folder, then renamed over `out_dir`)."""
     out_dir = Path(out_dir).expanduser().resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with replacing_folder(out_dir) as tmp:
         model.save_pretrained(tmp, **save_kwargs)
         tokenizer.save_pretrained(tmp)
         for name, content in (extra or {}).items():
             path = tmp / name
             path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2) + "\n")
-        tmp.chmod(0o755)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.rename(out_dir, old)
-        os.rename(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import random
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +24,7 @@ from pydantic import BaseModel, Field
 from finetune import TuningError
 from finetune.card import LOSS_PNG, plot_losses, write_card
 from finetune.dataset import data_hash, validate_file
+from index.atomic import replacing_folder
 
 IGNORE_INDEX = -100
 
@@ -460,24 +458,11 @@ def _train(base_dir: Path, data_path: Path, out_dir: Path, examples: list[dict[s
 def _save_adapter(model: Any, out_dir: Path, card: dict[str, Any], history: list[dict[str, float]],
                   eval_before: float, eval_after: float, total_steps: int) -> None:
     """Adapter, card and curve into a temporary folder, then renamed over `out_dir`."""
-    out_dir = out_dir.expanduser().resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with replacing_folder(out_dir) as tmp:
         model.save_pretrained(tmp)
         write_card(tmp, card)
         plot_losses(tmp / LOSS_PNG, [(int(r["step"]), r["loss"]) for r in history],
                     [(0, eval_before), (total_steps, eval_after)])
-        tmp.chmod(0o755)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.rename(out_dir, old)
-        os.rename(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _versions() -> dict[str, str]:
