@@ -10,6 +10,7 @@ import streamlit as st
 from assistant.api.security import FolderRefused, check_ingest_folder
 from assistant.uploads import UploadRefused, save_upload, supported_types, uploads_dir
 from ui import core
+from ui.job_panel import job_panel
 
 ws = core.workspace()
 assistant = ws.assistant
@@ -84,30 +85,28 @@ for level, message in notes:
     getattr(st, level)(message)
 
 
-def show_ingest(polling: bool) -> None:
-    job = ws.jobs.get("ingest")
-    if job is None:
-        return
+def ingest_progress(job: core.Job) -> tuple[float, str]:
     progress: core.IngestProgress = job.state
-    if job.running:
-        total = "?" if progress.total is None else progress.total
-        text = f"{job.label}: {progress.done} of {total} files · {progress.chunks} chunks · {job.elapsed:.0f} s"
-        st.progress(progress.fraction, text=text)
-        if progress.current:
-            st.caption(f"Last done: {core.display_path(progress.current, settings.workspace)}")
-        if st.button("Cancel", icon=":material/stop_circle:", key="cancel_ingest"):
-            job.cancel.set()
-            st.caption("Cancelling after the documents in hand are saved…")
-    else:
-        report = job.result
-        if job.status == core.CANCELLED:
-            st.warning(f"{job.label} was cancelled. Documents finished before that are in the library.")
-        elif job.status == core.FAILED:
-            st.error(f"{job.label} failed: {job.error}")
-        elif report is not None and report.failed:
-            st.warning(f"{job.label}: {report.summary()}")
-        elif report is not None:
-            st.success(f"{job.label}: {report.summary()}")
+    total = "?" if progress.total is None else progress.total
+    return progress.fraction, (f"{job.label}: {progress.done} of {total} files · {progress.chunks} chunks · "
+                               f"{job.elapsed:.0f} s")
+
+
+def ingest_note(job: core.Job) -> str | None:
+    current = job.state.current
+    return f"Last done: {core.display_path(current, settings.workspace)}" if current else None
+
+
+def ingest_done(job: core.Job) -> None:
+    report = job.result
+    if report is not None and report.failed:
+        st.warning(f"{job.label}: {report.summary()}")
+    elif report is not None:
+        st.success(f"{job.label}: {report.summary()}")
+
+
+def ingest_problems(job: core.Job) -> None:
+    progress: core.IngestProgress = job.state
     problems = [("error", path, reason) for path, reason in progress.errors]
     problems += [("skipped", path, reason) for path, reason in progress.skipped]
     problems += [("warning", path, reason) for path, reason in progress.warnings]
@@ -118,12 +117,12 @@ def show_ingest(polling: bool) -> None:
              for kind, path, reason in problems],
             hide_index=True, width="stretch",
         )
-    if polling and not job.running:
-        st.rerun()  # the job just ended: redraw the whole page (document list, enabled buttons)
 
 
+job_panel("ingest", progress=ingest_progress, running_note=ingest_note, done=ingest_done, details=ingest_problems,
+          cancelling="Cancelling after the documents in hand are saved…",
+          cancelled=". Documents finished before that are in the library.")
 busy = bool((job := ws.jobs.get("ingest")) and job.running)  # a job may have started just above
-st.fragment(run_every=core.POLL_SECONDS if busy else None)(show_ingest)(busy)
 
 st.subheader("Documents")
 state = core.index_state(assistant)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from assistant.summaries.output import render, value_text, views_of
 from ui import core
+from ui.job_panel import job_panel
 
 ws = core.workspace()
 assistant = ws.assistant
@@ -48,37 +49,30 @@ if submitted:
             st.rerun()  # redraw with the job running
 
 
-def show_progress(polling: bool) -> None:
-    job = ws.jobs.get("summaries")
-    if job is None:
-        return
+def summaries_progress(job: core.Job) -> tuple[float, str]:
     progress: core.SummaryProgress = job.state
-    if job.running:
-        total = "?" if progress.total is None else progress.total
-        current = core.display_path(progress.current, settings.workspace) if progress.current else ""
-        st.progress(progress.fraction, text=f"{job.label}: {progress.phase}, {progress.done} of {total} documents · "
-                                            f"{progress.tokens:,} tokens · {job.elapsed:.0f} s")
-        if current:
-            st.caption(f"Working on {current}")
-        if st.button("Cancel", icon=":material/stop_circle:", key="cancel_summaries"):
-            job.cancel.set()
-            st.caption("Cancelling after the current step…")
-    elif job.status == core.CANCELLED:
-        st.warning(f"{job.label} was cancelled. Summaries finished before that are kept and reused next time.")
-    elif job.status == core.FAILED:
-        st.error(f"{job.label} failed: {job.error}")
-    else:
-        st.success(f"{job.label}: {job.result.summary()}")
+    total = "?" if progress.total is None else progress.total
+    return progress.fraction, (f"{job.label}: {progress.phase}, {progress.done} of {total} documents · "
+                               f"{progress.tokens:,} tokens · {job.elapsed:.0f} s")
+
+
+def summaries_note(job: core.Job) -> str | None:
+    current = job.state.current
+    return f"Working on {core.display_path(current, settings.workspace)}" if current else None
+
+
+def summaries_errors(job: core.Job) -> None:
+    progress: core.SummaryProgress = job.state
     if progress.errors:
         st.markdown(f"**Documents that could not be summarized ({len(progress.errors)})**")
         st.dataframe([{"Document": core.display_path(path, settings.workspace), "Reason": reason}
                       for path, reason in progress.errors], hide_index=True, width="stretch")
-    if polling and not job.running:
-        st.rerun()
 
 
-busy = bool((job := ws.jobs.get("summaries")) and job.running)
-st.fragment(run_every=core.POLL_SECONDS if busy else None)(show_progress)(busy)
+job_panel("summaries", progress=summaries_progress, running_note=summaries_note, details=summaries_errors,
+          done=lambda job: st.success(f"{job.label}: {job.result.summary()}"),
+          cancelling="Cancelling after the current step…",
+          cancelled=". Summaries finished before that are kept and reused next time.")
 
 job = ws.jobs.get("summaries")
 report = job.result if job is not None and job.status == core.DONE else None

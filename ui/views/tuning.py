@@ -9,6 +9,7 @@ import streamlit as st
 
 from assistant.tuning.service import TuningError, format_quantize_result
 from ui import core
+from ui.job_panel import job_panel
 
 ws = core.workspace()
 assistant = ws.assistant
@@ -82,26 +83,21 @@ else:
                 st.rerun()  # redraw with the job running
 
 
-def show_tuning(polling: bool) -> None:
-    job = ws.jobs.get("tuning")
-    if job is None:
-        return
+def tuning_progress(job: core.Job) -> tuple[float, str]:
     progress: core.TuningProgress = job.state
-    if job.running:
-        eta = f" · about {progress.eta_s:.0f} s left" if progress.eta_s else ""
-        st.progress(progress.fraction, text=f"{job.label}: {progress.phase.replace('_', ' ')}, step "
-                                            f"{progress.step} of {progress.total_steps or '?'}{eta}")
-        if st.button("Cancel", icon=":material/stop_circle:", key="cancel_tuning"):
-            job.cancel.set()
-            st.caption("Stopping after the current step; nothing is saved.")
-    elif job.status == core.CANCELLED:
-        st.warning(f"{job.label} was cancelled; no adapter was saved.")
-    elif job.status == core.FAILED:
-        st.error(f"{job.label} failed: {job.error}")
-    else:
-        result = job.result
-        st.success(f"Adapter saved: `{result.adapter_dir.name}`. Eval loss {result.eval_loss_before:.3f} → "
-                   f"{result.eval_loss_after:.3f} in {result.steps} steps ({result.seconds:.0f} s on {result.device}).")
+    eta = f" · about {progress.eta_s:.0f} s left" if progress.eta_s else ""
+    return progress.fraction, (f"{job.label}: {progress.phase.replace('_', ' ')}, step "
+                               f"{progress.step} of {progress.total_steps or '?'}{eta}")
+
+
+def tuning_done(job: core.Job) -> None:
+    result = job.result
+    st.success(f"Adapter saved: `{result.adapter_dir.name}`. Eval loss {result.eval_loss_before:.3f} → "
+               f"{result.eval_loss_after:.3f} in {result.steps} steps ({result.seconds:.0f} s on {result.device}).")
+
+
+def tuning_curves(job: core.Job) -> None:
+    progress: core.TuningProgress = job.state
     if progress.losses:
         st.line_chart({"step": [s for s, _ in progress.losses], "training loss": [v for _, v in progress.losses]},
                       x="step", y="training loss", height=220)
@@ -111,12 +107,10 @@ def show_tuning(polling: bool) -> None:
         after = progress.eval_after
         right.metric("Eval loss after", "…" if after is None else f"{after:.3f}",
                      None if after is None else f"{after - progress.eval_before:+.3f}", delta_color="inverse")
-    if polling and not job.running:
-        st.rerun()
 
 
-busy = bool((job := ws.jobs.get("tuning")) and job.running)
-st.fragment(run_every=core.POLL_SECONDS if busy else None)(show_tuning)(busy)
+job_panel("tuning", progress=tuning_progress, done=tuning_done, details=tuning_curves,
+          cancelling="Stopping after the current step; nothing is saved.", cancelled="; no adapter was saved.")
 
 # ---- 3. adapters ----------------------------------------------------------------------------------
 
@@ -178,25 +172,7 @@ if start:
         st.rerun()
 
 
-def show_quantize(polling: bool) -> None:
-    job = ws.jobs.get("quantize")
-    if job is None:
-        return
-    progress: core.QuantizeProgress = job.state
-    if job.running:
-        st.progress(0.0, text=f"{job.label}: {progress.phase.replace('_', ' ')} · {job.elapsed:.0f} s")
-        if st.button("Cancel", icon=":material/stop_circle:", key="cancel_quantize"):
-            job.cancel.set()
-            st.caption("Stopping at the next phase…")
-    elif job.status == core.CANCELLED:
-        st.warning(f"{job.label} was cancelled.")
-    elif job.status == core.FAILED:
-        st.error(f"{job.label} failed: {job.error}")
-    else:
-        st.success("\n\n".join(core.md_text(line) for line in format_quantize_result(job.result)))
-    if polling and not job.running:
-        st.rerun()
-
-
-busy = bool((job := ws.jobs.get("quantize")) and job.running)
-st.fragment(run_every=core.POLL_SECONDS if busy else None)(show_quantize)(busy)
+job_panel("quantize",
+          progress=lambda job: (0.0, f"{job.label}: {job.state.phase.replace('_', ' ')} · {job.elapsed:.0f} s"),
+          done=lambda job: st.success("\n\n".join(core.md_text(line) for line in format_quantize_result(job.result))),
+          cancelling="Stopping at the next phase…", cancelled=".")
