@@ -83,10 +83,8 @@ def ask(
     warn_audit(answer)
 
 
-def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
-    """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
-    from assistant.audit import os_user
-    from assistant.cli.console import print_answer_details, print_json, warn_audit
+def batch_questions(path: Path) -> list[Any]:
+    """The questions of an `ask --batch` file; a bad line or an empty file ends the command with one line."""
     from assistant.cli.queries import QueryFileError, read_queries
 
     try:
@@ -95,6 +93,15 @@ def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> 
         raise fail(str(exc)) from None
     if not questions:
         raise fail(f"{path}: no questions")
+    return questions
+
+
+def _ask_batch(path: Path, assistant: Any, scope: str | None, as_json: bool) -> None:
+    """Answer every question of a file in this process: one JSON line (or a block of text) per question."""
+    from assistant.audit import os_user
+    from assistant.cli.console import print_answer_details, print_json, warn_audit
+
+    questions = batch_questions(path)
     failed = 0
     for item in questions:
         try:
@@ -121,14 +128,8 @@ def _remote_ask_batch(path: Path, scope: str | None, k: int | None, max_tokens: 
     """`_ask_batch` against the application API: the same lines, answered by the server."""
     from assistant.api.client import AnswerView
     from assistant.cli.console import print_answer_details, print_json
-    from assistant.cli.queries import QueryFileError, read_queries
 
-    try:
-        questions = read_queries(path)
-    except QueryFileError as exc:
-        raise fail(str(exc)) from None
-    if not questions:
-        raise fail(f"{path}: no questions")
+    questions = batch_questions(path)
     failed = 0
     body = [{"id": item.id, "question": item.question, "scope": item.scope} for item in questions]
     try:

@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from assistant.engines.base import EngineError
-from assistant.serving.sglang import stop_process
+from assistant.serving.sglang import start_process, stop_process, stopped_on_error
 
 POLICIES = ("cache_aware", "round_robin", "random", "power_of_two")
 KEY_ENV = "ASSISTANT_ROUTER_WORKER_KEY"
@@ -147,19 +147,10 @@ def launch_router(
     env = {key: value for key, value in os.environ.items() if key != KEY_ENV}
     if api_key:
         env[KEY_ENV] = api_key
-    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to the child process
-    try:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
-                                   start_new_session=True)
-    finally:
-        if log is not None:
-            log.close()
+    process = start_process(command, log_path, env)
     url = f"http://{host}:{port}"
-    try:
+    with stopped_on_error(process):
         wait_router_ready(url, workers, process, ready_timeout)
-    except BaseException:
-        stop_process(process)
-        raise
     return RouterProcess(process, url, workers)
 
 

@@ -24,7 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -99,6 +100,29 @@ class SGLangServer:
         return stop_process(self.process, grace)
 
 
+def start_process(command: list[str], log_path: Path | None = None,
+                  env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group (our signals reach its workers too), its output appended to
+    `log_path` or, without one, on our terminal."""
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to the child process
+    try:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
+                                start_new_session=True)
+    finally:
+        if log is not None:
+            log.close()
+
+
+@contextmanager
+def stopped_on_error(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Stop `process` (and re-raise) when the block fails: a server that never got ready is not left behind."""
+    try:
+        yield
+    except BaseException:
+        stop_process(process)
+        raise
+
+
 def stop_process(process: subprocess.Popen[bytes], grace: float = 20.0) -> int | None:
     """Stop a process started in its own session: SIGINT, SIGTERM, then SIGKILL, each given `grace` seconds."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
@@ -154,23 +178,10 @@ def launch_sglang(
     key_file = write_key_file(api_key) if api_key else None
     try:
         command = sglang_command(model_dir, host, port, api_key, context_length, lora, key_file=key_file)
-        log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to the child process
-        try:
-            process = subprocess.Popen(
-                command,
-                stdout=log,  # None: the server logs to our terminal
-                stderr=subprocess.STDOUT if log else None,
-                start_new_session=True,  # its own process group: our signals reach its workers too
-            )
-        finally:
-            if log is not None:
-                log.close()
+        process = start_process(command, log_path)
         url = f"http://{host}:{port}"
-        try:
+        with stopped_on_error(process):
             wait_ready(url, process, ready_timeout, api_key)
-        except BaseException:
-            stop_process(process)
-            raise
     finally:
         remove_key_file(key_file)  # read at start-up: once it answers (or failed), nothing needs it
     return SGLangServer(process, url, api_key)
