@@ -36,6 +36,16 @@ def test_asked_kinds():
     assert kind_of("What roof covering does the warehouse have?") is None
 
 
+def test_how_much_asks_for_money_only_of_money():
+    assert kind_of("How much did the carrier pay on the theft?") == MONEY
+    assert kind_of("How much liability cover does the tenant carry?") == MONEY
+    assert kind_of("How much stock is declared for the cold store?") == MONEY
+    # a quantity of a substance, a share, a space: any figure, not a currency amount
+    assert asked_kind("How much propane is kept in the yard tanks?", (), True, False) == "figure"
+    assert kind_of("How much diesel does the generator day tank hold?") is None
+    assert kind_of("How much of the roof was replaced?") is None
+
+
 def test_values_held():
     assert holds_kind(DISTANCE, "Hydrant 310 ft from the loading dock.")
     assert not holds_kind(DISTANCE, "Hydrant at the corner of 5th Street.")

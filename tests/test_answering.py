@@ -325,3 +325,15 @@ def test_server_down_is_one_line_engine_error(sample_assistant) -> None:
         core.answer(OXYGEN, max_tokens=8)
     message = str(caught.value)
     assert "\n" not in message and f"127.0.0.1:{port}" in message
+
+
+def test_the_demo_question_gets_the_right_verified_answer(sample_assistant) -> None:
+    """`make demo`'s question (read from the Makefile) is answered with the ammonia charge from the fire
+    inspection, verified, not with a loss run's figures (which "how much" once mistook it to ask for)."""
+    from tests.conftest import ROOT
+
+    [question] = re.findall(r'\bask "([^"]+)"', (ROOT / "Makefile").read_text())
+    answer = sample_assistant().answer(question)
+    assert answer.kind == "answer" and answer.supported, answer.to_dict()
+    assert "12,000 pounds" in answer.text
+    assert {c.file_name for c in answer.citations} == {"fire_inspection_2024.pdf"}

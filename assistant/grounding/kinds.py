@@ -3,11 +3,12 @@
 Owns three readings of a question that the evidence ranker weighs (`assistant.grounding.evidence`):
 
 - **The kind of value asked for** (`asked_kind`): a distance ("how far / how close / how near", "the
-  distance to"), a count ("how many X"), an amount of money ("how much did ... pay", "what premium /
-  deductible / limit / reserve"), a percentage ("loss ratio", "what percent"), a name ("who", "which
-  contractor / company / business"), a date ("when"), or any figure. `holds_kind` says whether a text
-  states such a value: a number with a unit of length, a number just before the counted noun, a
-  currency amount, a percent sign, a proper name the question does not already hold.
+  distance to"), a count ("how many X"), an amount of money ("how much did ... pay", "how much flood
+  cover", "what premium / deductible / limit / reserve"; "how much anhydrous ammonia" asks for a quantity,
+  any figure), a percentage ("loss ratio", "what percent"), a name ("who", "which contractor / company /
+  business"), a date ("when"), or any figure. `holds_kind` says whether a text states such a value: a
+  number with a unit of length, a number just before the counted noun, a currency amount, a percent sign,
+  a proper name the question does not already hold.
 - **The focus** (`focus_terms`): the words of the question's wh-phrase, the thing asked about ("What
   *ISO construction class* is the warehouse?", "How many *spare oxygen cylinders* did the surveyor
   find?", "Who *signed* off ..."), as opposed to the words that only name the subject.
@@ -39,6 +40,10 @@ _COUNT_QUESTION = re.compile(r"\bhow\s+many\b|\bthe\s+number\s+of\b|\bwhat\s+num
 _MONEY_WORDS = frozenset("premium premiums deductible deductibles limit limits sublimit sublimits value values tiv "
                          "cost costs price paid pay reserve reserves incurred revenue revenues sales payroll "
                          "amount retention money dollars spend spent budget committed".split())
+# What a policy insures, counted in money when a question asks "how much" of it ("how much business personal
+# property is reported", "how much flood cover").
+_INSURED_VALUES = frozenset("cover coverage insurance property contents stock inventory income building buildings "
+                            "equipment machinery damage damages loss losses claim claims bi bpp".split())
 _PERCENT_WORDS = frozenset("ratio percent percentage share proportion".split())
 _NAME_QUESTION = re.compile(
     r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:\w+\s+)?(?:company|companies|firm|contractor|carrier|insurer|broker|"
@@ -102,6 +107,28 @@ def superlative(question: str) -> int:
     return -1 if words & _SUPERLATIVE_MIN else 0
 
 
+def _how_much_asks_money(question: str) -> bool:
+    """Whether a "how much" question asks for money. "How much is still reserved", "how much will it cost",
+    "how much flood cover": money. "How much anhydrous ammonia is in the system", "how much of the claim",
+    "how much cleared space": a quantity or a share, whatever the unit. What follows "how much" decides: a
+    verb asks about money; a noun phrase (up to its verb) asks for money only when it names money or an
+    insured value."""
+    found = re.search(r"\bhow\s+much\b(.*)", question, re.IGNORECASE)
+    if not found:
+        return False
+    following = _words(found.group(1))
+    if not following or following[0] in _AUXILIARIES:
+        return True
+    if following[0] in {"of", "time", "longer", "more", "less", "space", "area", "room"}:
+        return False
+    phrase = []
+    for word in following:
+        if word in _AUXILIARIES:
+            break
+        phrase.append(word)
+    return bool(set(phrase) & (_MONEY_WORDS | _INSURED_VALUES))
+
+
 def asked_kind(question: str, focus: tuple[str, ...], wants_figure: bool, wants_date: bool,
                extreme: int | None = None) -> str | None:
     """The kind of value the question asks for (module docstring), or None when it asks for none;
@@ -118,9 +145,7 @@ def asked_kind(question: str, focus: tuple[str, ...], wants_figure: bool, wants_
     asked = set(focus) | (set(_words(question)) if extreme else set())
     if asked & _PERCENT_WORDS:
         return PERCENT
-    if asked & _MONEY_WORDS or (re.search(r"\bhow\s+much\b", question, re.IGNORECASE)
-                                and not re.search(r"\bhow\s+much\s+(?:of|time|longer|space|area)\b", question,
-                                                  re.IGNORECASE)):
+    if asked & _MONEY_WORDS or _how_much_asks_money(question):
         return MONEY
     if extreme and asked & {"claim", "claims", "loss", "losses"}:
         return MONEY
