@@ -14,7 +14,7 @@ answered questions whose every citation verifies; share of shown answers that ar
 quote; unanswerable declined; answerable falsely declined; seconds per question. Also, for the verified
 path, how often the ranker's first unit holds the expected answer.
 
-    python benchmarks/answers.py [--set sample|alt|all] [--limit N] [--paths verified,free] [--adapter DIR]
+    python benchmarks/answers.py [--set sample|alt|qa3|all] [--limit N] [--paths verified,free] [--adapter DIR]
                                  [--baseline-limit N] [--json out.json]
 """
 
@@ -38,6 +38,8 @@ SETS = {
     "sample": (ROOT / "sample_docs", ROOT / "sample_docs" / "eval" / "questions.jsonl"),
     "alt": (HERE / "fixtures" / "underwriting_alt" / "docs",
             HERE / "fixtures" / "underwriting_alt" / "questions.jsonl"),
+    "qa3": (HERE / "fixtures" / "underwriting_qa3" / "docs",
+            HERE / "fixtures" / "underwriting_qa3" / "questions.jsonl"),
 }
 
 
