@@ -6,7 +6,8 @@
 3. Locations: from the statement of values' rows (building numbers kept when a location has several),
    else from other location tables, else from the location headers of the prose, else one location.
    Each gets aliases: its number, its street address and the names documents give it.
-4. Prose (`prose.read_text`) fills and cross-checks the per-location fields.
+4. Prose (`prose.read_text`) fills and cross-checks the per-location fields; given a `ModelFiller`, the model
+   reads the descriptive fields still not stated from the location's sentences (`prose_model`), verified.
 5. Per field, the value shown comes from the most authoritative role for it (the statement of values for
    values, areas and construction; the inspection for protection), a table before prose; the other readings
    are kept, and `conflicts` compares them.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import date
 from pathlib import PurePath
 
@@ -38,6 +40,7 @@ from assistant.profile.model import (
     Sourced,
 )
 from assistant.profile.prose import Aliases, Finding, location_header, location_name, read_text, visible_units
+from assistant.profile.prose_model import ModelFiller
 from assistant.profile.recommendations import merge_recommendations
 from assistant.profile.requests import requests_of
 from assistant.profile.tables import LocationRow, TableReading, read_tables
@@ -143,9 +146,11 @@ def _row_number(row: LocationRow, multi_building: set[str]) -> str:
 class ProfileBuilder:
     """Builds one submission's profile from its documents' stored chunks (with their table rows)."""
 
-    def __init__(self, chunks_of: Callable[[str], list[Chunk]], titles: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, chunks_of: Callable[[str], list[Chunk]], titles: dict[str, tuple[str, str]],
+                 filler: ModelFiller | None = None) -> None:
         self.chunks_of = chunks_of  # path -> chunks (with rows), in order
         self.titles = titles  # path -> (title, kind)
+        self.filler = filler  # reads the descriptive fields the patterns left unstated (`prose_model`), if given
 
     def build(self, name: str, folder: str, documents: Sequence[str]) -> Profile:
         profile = Profile(submission=name, folder=folder, documents=list(documents))
@@ -192,6 +197,11 @@ class ProfileBuilder:
         read_facts(profile, paths, chunks, readings)
         self._claims(profile, paths, readings)
         merge_recommendations(profile, paths, chunks, readings, self._aliases, self._location_key)
+        if self.filler is not None:
+            documents = {path: (chunks[path], profile.roles[path], self._document_location(readings[path], aliases)
+                                or single) for path in paths if profile.roles[path] != "notes"}
+            advice = [rec.source.quote for rec in profile.recommendations]
+            profile.model_use = asdict(self.filler.fill(profile.locations, documents, aliases, advice))
         profile.requests = requests_of(profile, paths, chunks, readings)
         profile.losses = summarize_losses(profile)
         self._stated_ratios(profile, paths, readings)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Method = Literal["table", "text", "derived"]
+Method = Literal["table", "text", "model", "derived"]  # "model": chosen by the model, verified
 
 # The per-location fields, in the order a reader expects them (COPE, then values), with their labels.
 LOCATION_FIELDS: dict[str, str] = {
@@ -195,6 +195,8 @@ class Profile(BaseModel):
     requests: list[CoverageRequest] = Field(default_factory=list)  # coverages the broker asks to be quoted
     conflicts: list[Conflict] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # per field or document: why something could not be read
+    model: str = ""  # the model that read descriptive fields from prose ("" when none was used)
+    model_use: dict[str, Any] = Field(default_factory=dict)  # its requests, values kept and dropped, tokens
     version: int = 1
 
     def location(self, number: str) -> LocationProfile | None:

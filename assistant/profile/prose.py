@@ -198,6 +198,20 @@ def area_of(text: str) -> int | None:
     return None
 
 
+def says_unsprinklered(text: str) -> bool:
+    """Whether a text says the building has no sprinklers ("There are no automatic sprinklers", "not
+    sprinklered"), not just a room or attic of it."""
+    if dict(_sprinklers(text)).get("sprinklered") is False:
+        return True
+    return bool(_NO_SPRINKLERS.search(text)) and not _SUB_AREA_SUBJECT.search(text)
+
+
+# "no sprinklers anywhere", "No sprinklers and no fire alarm", "no automatic sprinkler protection"; not "no sprinklers
+# in the attic" (a part of the building).
+_NO_SPRINKLERS = re.compile(r"\bno\s+(?:automatic\s+)?sprinklers?\b(?:\s+(?:protection|system|coverage))?"
+                            r"(?!\s+(?:in|on|over|above|below|for|at|under)\b)", re.IGNORECASE)
+
+
 def _sprinklers(text: str) -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
     percent = _COVERAGE_AT.search(text) or _PERCENT_OF_AREA.search(text) or _PERCENT_SPRINKLERED.search(text)

@@ -17,11 +17,20 @@ from pathlib import Path
 
 from assistant.profile.build import ProfileBuilder
 from assistant.profile.model import Profile
+from assistant.profile.prose_model import Ask, ModelFiller
 from index.atomic import write_atomic
 from index.store import DocumentRecord, Store
 from index.types import Submission
 
 FORMAT_VERSION = 8  # of the extraction: a change here rebuilds every profile
+
+
+@dataclass(frozen=True)
+class ModelReader:
+    """A model the profile may ask about prose: its id (part of the stored profile's key) and `ask`."""
+
+    model: str
+    ask: Ask
 
 
 class ProfileError(ValueError):
@@ -59,19 +68,22 @@ class ProfileService:
         return next((item for item in found if item.folder == resolved), None)
 
     @staticmethod
-    def key(submission: Submission, records: dict[str, DocumentRecord]) -> str:
+    def key(submission: Submission, records: dict[str, DocumentRecord], model: str = "") -> str:
         parts = [FORMAT_VERSION, [(path, records[path].content_hash if path in records else "") for path in
-                                  submission.documents]]
+                                  submission.documents], model]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
-    def path(self, submission: Submission) -> Path:
+    def path(self, submission: Submission, model: str = "") -> Path:
+        """The stored profile: one per submission, and one per submission and model for profiles whose
+        descriptive fields a model read (so `profile` and `summarize` do not overwrite each other's)."""
         digest = hashlib.sha256(submission.folder.encode()).hexdigest()[:8]
         safe = re.sub(r"[^\w.-]+", "_", submission.name) or "submission"
-        return self.folder / f"{safe}-{digest}.json"
+        variant = f"-m{hashlib.sha256(model.encode()).hexdigest()[:6]}" if model else ""
+        return self.folder / f"{safe}-{digest}{variant}.json"
 
-    def load(self, submission: Submission, key: str) -> Profile | None:
+    def load(self, submission: Submission, key: str, model: str = "") -> Profile | None:
         try:
-            data = json.loads(self.path(submission).read_text(encoding="utf-8"))
+            data = json.loads(self.path(submission, model).read_text(encoding="utf-8"))
             if data.get("key") != key:
                 return None
             return Profile.model_validate(data["profile"])
@@ -80,31 +92,39 @@ class ProfileService:
 
     def save(self, submission: Submission, key: str, profile: Profile) -> None:
         payload = {"key": key, "profile": profile.model_dump(mode="json")}
-        write_atomic(self.path(submission), json.dumps(payload, ensure_ascii=False, indent=1))
+        write_atomic(self.path(submission, profile.model), json.dumps(payload, ensure_ascii=False, indent=1))
 
-    def build(self, submission: Submission, records: dict[str, DocumentRecord] | None = None) -> Profile:
+    def build(self, submission: Submission, records: dict[str, DocumentRecord] | None = None,
+              reader: ModelReader | None = None) -> Profile:
         records = records if records is not None else self._records()
-        builder = ProfileBuilder(self.store.chunks_of, {path: (r.title, r.kind) for path, r in records.items()})
-        return builder.build(submission.name, submission.folder, submission.documents)
+        filler = ModelFiller(reader.ask) if reader is not None else None
+        builder = ProfileBuilder(self.store.chunks_of, {path: (r.title, r.kind) for path, r in records.items()},
+                                 filler)
+        built = builder.build(submission.name, submission.folder, submission.documents)
+        built.model = reader.model if reader is not None else ""
+        return built
 
-    def profile(self, submission: Submission, *, force: bool = False) -> tuple[Profile, bool]:
-        """The submission's profile and whether it was reused from the workspace."""
+    def profile(self, submission: Submission, *, force: bool = False,
+                reader: ModelReader | None = None) -> tuple[Profile, bool]:
+        """The submission's profile and whether it was reused from the workspace; with `reader`, the model
+        reads the descriptive fields the tables and patterns left unstated (`prose_model`)."""
         records = self._records()
-        key = self.key(submission, records)
+        model = reader.model if reader is not None else ""
+        key = self.key(submission, records, model)
         if not force:
-            kept = self.load(submission, key)
+            kept = self.load(submission, key, model)
             if kept is not None:
                 return kept, True
-        built = self.build(submission, records)
+        built = self.build(submission, records, reader)
         self.save(submission, key, built)
         return built, False
 
     def build_all(self, *, force: bool = False, progress: Callable[[ProfileRun], None] | None = None,
-                  only: Sequence[Submission] | None = None) -> list[ProfileRun]:
+                  only: Sequence[Submission] | None = None, reader: ModelReader | None = None) -> list[ProfileRun]:
         runs = []
         for submission in only if only is not None else self.submissions():
             try:
-                built, reused = self.profile(submission, force=force)
+                built, reused = self.profile(submission, force=force, reader=reader)
                 run = ProfileRun(submission.name, built, reused)
             except Exception as exc:  # one bad submission never stops the batch
                 run = ProfileRun(submission.name, None, False, f"{type(exc).__name__}: {exc}")
