@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from assistant.grounding.evidence import EvidenceRanker
     from assistant.profile.model import Profile
     from assistant.profile.rules import CheckReport
-    from assistant.profile.service import ProfileRun, ProfileService
+    from assistant.profile.service import ModelReader, ProfileRun, ProfileService
     from assistant.summaries.summarizer import Progress as SummaryProgress
     from assistant.summaries.summarizer import SummaryReport
     from assistant.tuning.service import DatasetBuildResult
@@ -181,16 +181,40 @@ class Assistant:
             raise ProfileError(f"no submission named {name!r} (known: {known})")
         return found
 
-    def profile(self, name: str, *, force: bool = False) -> Profile:
-        """The submission's profile (see assistant.profile): reused from the workspace unless its documents
-        changed, else built from the stored table rows and text."""
-        return self.profiles.profile(self.submission(name), force=force)[0]
+    def model_reader(self, engine: Engine | None = None) -> ModelReader:
+        """The engine (this core's, or `engine`) as the profile's reader of prose: greedy, constrained to the
+        profile's JSON schema (a grammar on the embedded engine, `response_format` over HTTP), the documents'
+        text neutralized."""
+        from assistant.answering.prompts import neutralize
+        from assistant.engines.base import GenerationRequest, generate, special_tokens_of
+        from assistant.profile.prose_model import Asked
+        from assistant.profile.service import ModelReader
 
-    def profile_all(self, *, force: bool = False,
-                    progress: Callable[[ProfileRun], None] | None = None) -> list[ProfileRun]:
+        engine = engine or self.engine
+        special = special_tokens_of(engine)
+
+        def ask(messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> Asked:
+            safe = [{**message, "content": neutralize(message["content"], special)} if message["role"] == "user"
+                    else message for message in messages]
+            text, usage = generate(engine, GenerationRequest(safe, max_tokens=160, temperature=0.0,
+                                                             json_schema=schema))
+            return Asked(text, usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
+
+        return ModelReader(engine.model_id(), ask)
+
+    def profile(self, name: str, *, force: bool = False, model: bool = False) -> Profile:
+        """The submission's profile (see assistant.profile): reused from the workspace unless its documents
+        changed, else built from the stored table rows and text; with `model`, the engine also reads the
+        descriptive fields the patterns left unstated (verified; a profile of its own in the workspace)."""
+        reader = self.model_reader() if model else None
+        return self.profiles.profile(self.submission(name), force=force, reader=reader)[0]
+
+    def profile_all(self, *, force: bool = False, progress: Callable[[ProfileRun], None] | None = None,
+                    model: bool = False) -> list[ProfileRun]:
         """Every submission's profile, each rebuilt only when its documents changed; one failing never
         stops the rest."""
-        return self.profiles.build_all(force=force, progress=progress)
+        reader = self.model_reader() if model else None
+        return self.profiles.build_all(force=force, progress=progress, reader=reader)
 
     def insureds(self) -> dict[str, list[str]]:
         """Ingested document paths by insured (the first folder under the documents' common folder)."""
@@ -345,13 +369,13 @@ class Assistant:
     # ---- summarizing ------------------------------------------------------------------------
 
     def summarize(self, paths: Sequence[Path] = (), *, all_documents: bool = False, template: Path | None = None,
-                  force: bool = False, concurrency: int = 4, max_tokens: int | None = None,
-                  max_context_tokens: int | None = None, progress: SummaryProgress | None = None,
+                  force: bool = False, model: bool = True, progress: SummaryProgress | None = None,
                   ingest_progress: Progress | None = None, wait: float = 0.0) -> SummaryReport:
-        """One page-cited summary per document under `paths` (new and changed files are ingested first,
-        nothing is pruned), or per workspace document with `all_documents`. See `assistant.summaries.summarizer`."""
-        from assistant.engines.base import special_tokens_of
-        from assistant.summaries.summarizer import Summarizer, SummaryStore, select_jobs
+        """One summary per document under `paths` (new and changed files are ingested first, nothing is
+        pruned), or per workspace document with `all_documents`: each a view of its submission's profile,
+        whose descriptive fields the engine reads where the patterns could not (`model`). See
+        `assistant.summaries.summarizer`."""
+        from assistant.summaries.summarizer import Summarizer, select_jobs
         from assistant.summaries.template import load_template
 
         spec = load_template(template)  # a bad template fails before any work
@@ -366,9 +390,7 @@ class Assistant:
                        if record.path not in refused and os.path.exists(record.path)]  # as on disk now
             roots = [os.path.abspath(Path(raw).expanduser()) for raw in paths]
         jobs = select_jobs(records, roots)
-        summarizer = Summarizer(self.engine, spec, SummaryStore(self.settings.summaries_dir), max_tokens=max_tokens,
-                                max_context_tokens=max_context_tokens, concurrency=concurrency,
-                                special_tokens=special_tokens_of(self.engine))
+        summarizer = Summarizer(self.profiles, spec, self.model_reader() if model else None)
         reader = self.store if not all_documents else self.reader
         result = summarizer.run(jobs, reader.chunks_of, force=force, progress=progress)
         result.failed = sorted(failed) + result.failed

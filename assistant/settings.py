@@ -113,10 +113,6 @@ class Settings(BaseSettings):
         return self.workspace / "adapters"
 
     @property
-    def summaries_dir(self) -> Path:
-        return self.workspace / "summaries"
-
-    @property
     def profiles_dir(self) -> Path:
         return self.workspace / "profiles"
 

@@ -15,11 +15,11 @@ profiled from scratch and timed, then scored:
 - triggers: the rules (`--rules`, default the starter rules of the sample guideline) checked against each
   profile: gold triggers found, triggers reported that the gold does not have (false).
 
-    python benchmarks/submission_profile.py [--workspace W] [--summarize] [--gold DIR --docs FOLDER ...]
+    python benchmarks/submission_profile.py [--workspace W] [--model] [--gold DIR --docs FOLDER ...]
 
-`--summarize` also runs today's per-document `summarize` over the same documents and scores the fields it
-shares with the profile (insured; hydrant and fire-station distances; construction class), counting a gold
-value as found when any statement of the field in the submission's summaries holds it.
+`--model` builds the profiles as `summarize` does: the embedded model reads the descriptive fields
+(occupancy, construction, sprinkler system and design, alarm, exposures) that the tables and patterns left
+unstated, each kept only when verified against its sentence; seconds then include the model's requests.
 """
 
 from __future__ import annotations
@@ -228,36 +228,11 @@ def score_triggers(gold: dict[str, Any], profile: Any, report: Any) -> tuple[int
     return len(used), len(wanted), missed, false
 
 
-def summarize_baseline(core: Any, golds: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Per shared field: (gold values found in today's summaries, gold values)."""
-    report = core.summarize(all_documents=True)
-    by_folder: dict[str, list[Any]] = {}
-    for summary in report.summaries:
-        by_folder.setdefault(Path(summary.document).parent.name, []).append(summary)
-    shared = {"insured": "insured", "hydrant_distance_ft": "hydrant", "fire_station_distance_mi": "fire_department",
-              "construction_class": "construction"}
-    found = {key: [0, 0] for key in shared}
-    for name, gold in golds.items():
-        texts = {key: " ".join(item.text + " " + item.quote for summary in by_folder.get(name, [])
-                               for item in summary.fields.get(target).items if summary.fields.get(target))
-                 for key, target in shared.items()}
-        for key in shared:
-            values = [gold.get("insured")] if key == "insured" else [loc.get(key) for loc in gold["locations"].values()]
-            for value in values:
-                if value is None:
-                    continue
-                found[key][1] += 1
-                text = texts[key].lower().replace(",", "")
-                hit = (same("insured", value, texts[key]) and value.lower()[:12] in text) if key == "insured" else \
-                    re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", text) is not None
-                found[key][0] += bool(hit)
-    return {key: (a, b) for key, (a, b) in found.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", type=Path, help="Use (and fill) this workspace instead of a fresh one.")
-    parser.add_argument("--summarize", action="store_true", help="Also score today's summarize on shared fields.")
+    parser.add_argument("--model", action="store_true", help="Let the embedded model read the descriptive fields the "
+                                                             "patterns leave unstated (as `summarize` does).")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--rules", type=Path, default=ROOT / "sample_docs" / "guidelines" / "rules.toml",
                         help="The carrier's rules to check with (default: the sample guideline's starter rules).")
@@ -266,8 +241,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.app import Assistant
+    from assistant.profile.rules import check, load_rules
     from assistant.settings import load_settings
 
+    rules = load_rules(args.rules)
     workspace = args.workspace or Path(tempfile.mkdtemp(prefix="profile-bench-"))
     core = Assistant(load_settings(workspace=workspace))
     started = time.perf_counter()
@@ -282,12 +259,12 @@ def main() -> None:
     false_triggers: list[str] = []
     for name, gold in golds.items():
         began = time.perf_counter()
-        profile = core.profile(name, force=True)
+        profile = core.profile(name, force=True, model=args.model)
         seconds = time.perf_counter() - began
         score = Score()
         score_fields(gold, profile, score)
         found, wanted, missed, false = score_conflicts(gold, profile)
-        report = core.check(name, args.rules)
+        report = check(profile, rules)
         t_found, t_wanted, t_missed, t_false = score_triggers(gold, profile, report)
         triggers_found += t_found
         triggers_gold += t_wanted
@@ -316,24 +293,6 @@ def main() -> None:
         print(f"false conflict: {text}")
     for text in false_triggers:
         print(f"false trigger: {text}")
-    if args.summarize:
-        began = time.perf_counter()
-        baseline = summarize_baseline(core, golds)
-        print(f"\nsummarize ({time.perf_counter() - began:.0f} s) on the fields it shares with the profile:")
-        print("| field | summarize: gold values found | profile: right |")
-        print("|---|---|---|")
-        for key, (hit, count) in baseline.items():
-            ours = 0
-            for name, gold in golds.items():
-                profile = core.profile(name)
-                if key == "insured":
-                    ours += same("insured", gold.get("insured"), _value(profile.insured))
-                    continue
-                locations = {loc.number: loc for loc in profile.locations}
-                for number, loc in gold["locations"].items():
-                    if loc.get(key) is not None and number in locations:
-                        ours += same(key, loc[key], locations[number].get(key))
-            print(f"| {key} | {hit}/{count} | {ours}/{count} |")
 
 
 if __name__ == "__main__":

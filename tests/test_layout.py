@@ -46,7 +46,7 @@ ALLOWED_IMPORTS = {
     "engines": ("engines", "settings"),
     "answering": ("answering", "grounding", "engines.base"),
     "profile": ("profile", "grounding"),
-    "summaries": ("summaries", "grounding", "answering", "engines.base"),
+    "summaries": ("summaries", "grounding", "profile"),
     "tuning": ("tuning", "grounding", "answering", "engines.base", "engines.models", "settings", "payloads"),
     "serving": ("serving", "engines", "settings"),
 }

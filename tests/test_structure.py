@@ -355,17 +355,18 @@ def test_an_old_workspace_gains_rows_and_reports(tmp_path: Path) -> None:
 
 
 def test_summary_statements_name_their_section(tmp_path: Path, chunker) -> None:
+    from assistant.grounding.sources import location_of
     from assistant.summaries.output import render_jsonl, render_markdown
-    from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item, locate_items
+    from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item
 
     path = write_wording(tmp_path / "wording.docx")
     chunks = chunks_of(path, chunker)
     quote = "Flood is excluded at locations in FEMA zones A and V."
-    item = Item("Flood excluded in zones A and V", 1, "keywords", quote)
+    chunk = next(chunk for chunk in chunks if quote in chunk.text)
+    item = Item("Flood excluded in zones A and V", chunk.page, "text", quote, location_of(chunk))
+    assert item.location == "§ Section 7 Perils Insured > 7.4 Flood, ¶ 1"
     summary = DocumentSummary(str(path), "Wording", "acme", "h", 1, "m", "t", "th", "not stated",
                               {"flood": FieldResult("flood", "Flood", "text", items=[item])})
-    locate_items(summary, chunks)
-    assert item.location == "§ Section 7 Perils Insured > 7.4 Flood, ¶ 1"
     markdown = render_markdown([summary])
     assert "(wording.docx:1) · § Section 7 Perils Insured \\> 7.4 Flood, ¶ 1" in markdown  # ">" made inert
     assert json.loads(render_jsonl([summary]).splitlines()[0])["flood"]["items"][0]["locations"] == [item.location]

@@ -1,6 +1,7 @@
-"""`assistant summarize`: with the real embedded model, and through the CLI with the HTTP engine against our
-local server. Model answers are kept short (a few tokens) and the documents few, so the file stays quick;
-the pure parts (template, sentences, overlaps, verification, reports) are tested without a model."""
+"""`assistant summarize`: a view of each submission's profile. With the real embedded model (which reads the
+descriptive fields the patterns leave unstated, under a JSON schema, verified), and through the CLI with the
+HTTP engine against our local server. The model's choices are checked against adversarial answers too
+(`ask` returning what a model might: a line not offered, an invented value, another field's words)."""
 
 from __future__ import annotations
 
@@ -15,26 +16,13 @@ from pathlib import Path
 import pytest
 
 from assistant.engines import EngineError
-from assistant.engines.base import StreamEvent, Usage, special_tokens_of
+from assistant.engines.base import special_tokens_of
+from assistant.grounding.verification import quote_in_source
+from assistant.profile.model import FieldValue, LocationProfile, Source, Sourced
+from assistant.profile.prose import Aliases
+from assistant.profile.prose_model import Asked, ModelFiller, field_schema, value_spans
 from assistant.summaries.output import render, render_csv, render_jsonl, render_markdown
-from assistant.summaries.summarizer import (
-    DocumentSummary,
-    FieldResult,
-    Item,
-    Job,
-    Piece,
-    Summarizer,
-    SummaryStore,
-    Window,
-    collapse,
-    insured_group,
-    overlap_start,
-    parse_answer,
-    pieces_of,
-    reduce_field,
-    sentences,
-    verify_answer,
-)
+from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item, insured_group
 from assistant.summaries.template import TemplateError, load_template, parse_template
 from index.types import Chunk
 from tests.conftest import CLI, SAMPLE_DOCS
@@ -42,35 +30,18 @@ from tests.conftest import CLI, SAMPLE_DOCS
 HARBOR = SAMPLE_DOCS / "harbor-foods"
 SOV = HARBOR / "statement_of_values.csv"
 LOSS_RUNS = HARBOR / "loss_runs_2019-2024.pdf"
-ANSWER_TOKENS = 8  # enough for a short value; the tests check the mechanics, not the model's prose
 
-SMALL_TEMPLATE = '''
-name = "Test summary"
-instructions = """Copy facts from the document between <document> and </document>.
-Answer in a few words, then the page in parentheses. If it is not there, answer: not stated"""
-answer_tokens = 8
+# A survey worded unlike sample_docs: its construction, alarm and exposures are sentences no pattern reads.
+SURVEY = """KESTREL BAKERY LTD - RISK SURVEY
 
-[[fields]]
-key = "construction"
-label = "Construction"
-method = "model"
-question = "What is the construction of the building?"
-keywords = ["construction", "masonry", "non-combustible"]
-pattern = \'\'\'\\bISO [1-6]\\b[^;.,\\n]{0,40}\'\'\'
+Insured: Kestrel Bakery Ltd, 14 Mill Lane, Dunmore.
 
-[[fields]]
-key = "loss_history"
-label = "Loss history"
-kind = "list"
-method = "extract"
-keywords = ["claim*"]
-pattern = \'\'\'(?x) (?P<date>\\b\\d{1,2}/\\d{1,2}/\\d{4}) \\s+ (?:\\|\\s+ (?:Cause\\ of\\ Loss|Cause) \\s+)?
-  (?P<cause>(?:(?!\\d{1,2}/\\d{1,2}/\\d{4})[^$|]){3,300}?) \\s* (?:\\|\\s*Status\\s+)? \\s* (?P<status>Open|Closed)
-  \\s* (?:\\|\\s*Paid\\s+)? \\s* (?P<paid>\\$[\\d,]+) \\s* (?:\\|\\s*Reserved?\\s+)? \\s* (?P<reserved>\\$[\\d,]+)\'\'\'
-pattern_scope = "page"
-display = "{date}: {cause} ({status}); paid {paid}, reserved {reserved}"
-max_items = 20
-'''
+The premises are given over to wholesale baking of bread, rolls and pastries, with a packing hall at the rear.
+Walls are solid brick under a timber roof deck covered with felt.
+The nearest public hydrant is 180 feet from the front door.
+An intruder and fire detection panel reports to Sentinel Monitoring around the clock.
+To the east, 30 ft away, stands a timber pallet yard belonging to a neighbouring haulier.
+"""
 
 
 class Counting:
@@ -81,12 +52,14 @@ class Counting:
         self.name = inner.name
         self.calls = 0
         self.fail_on = fail_on
+        self.schemas: list[dict] = []
 
     def special_tokens(self) -> list[str]:
         return special_tokens_of(self.inner)
 
     def stream(self, request):
         self.calls += 1
+        self.schemas.append(request.json_schema)
         if self.fail_on and any(self.fail_on in m["content"] for m in request.messages):
             raise EngineError(f"model server refused the request for {self.fail_on}\n(second line)")
         yield from self.inner.stream(request)
@@ -119,111 +92,97 @@ def make_core(workspace: Path, engine, embedder, model_cache):
     from assistant.app import Assistant
     from assistant.settings import load_settings
 
-    core = Assistant(load_settings(workspace=workspace, model_cache=model_cache), embedder=embedder, engine=engine)
-    return core
+    return Assistant(load_settings(workspace=workspace, model_cache=model_cache), embedder=embedder, engine=engine)
 
 
-def page_text(core, path: str, page: int) -> str:
-    return collapse(" ".join(chunk.text for chunk in core.store.chunks_of(path) if chunk.page == page))
-
-
-def assert_grounded(core, summary: DocumentSummary) -> None:
-    """Every statement's quote is on the page it cites; a model answer's words are in that quote."""
-    from assistant.answering.citations import terms
-
+def assert_from_the_profile(core, summary: DocumentSummary) -> None:
+    """Every statement quotes its own document and is a value its submission's profile read from it."""
+    text = " ".join(chunk.text for chunk in core.store.chunks_of(summary.document))
     for result in summary.fields.values():
         for item in result.items:
-            text = page_text(core, summary.document, item.page)
-            assert collapse(item.quote) in text, (result.key, item)
-            if item.method == "model":
-                claim = terms(item.text)
-                assert len(claim & terms(item.quote)) >= 0.85 * len(claim), (result.key, item)
-            else:
-                for part in item.parts.values():
-                    assert part in collapse(item.quote)
+            assert quote_in_source(item.quote, text), (result.key, item)
+            assert item.method in ("table", "text", "model") and item.location, (result.key, item)
 
 
 # ---- the real embedded model ----------------------------------------------------------------------
 
 
-def test_embedded_summary_formats_and_resume(harbor_workspace, embedded_engine, embedder, model_cache) -> None:
-    engine = Counting(embedded_engine)
-    core = make_core(harbor_workspace, engine, embedder, model_cache)
-    events = []
-    report = core.summarize([SOV], max_tokens=ANSWER_TOKENS, progress=events.append)
-    assert not report.failed and report.summarized == 1
-    summary = report.summaries[0]
-    assert summary.insured_group == "harbor-foods"
-    assert engine.calls == summary.requests >= 2  # the model was asked where the SOV mentions a field
-    assert len(summary.answers) == summary.requests
-    assert summary.cached_tokens > 0  # requests over the same window reuse its prefix
-    construction = summary.fields["construction"]
-    assert construction.stated and any(w in construction.items[0].text.lower() for w in ("iso 4", "masonry"))
-    assert construction.items[0].page == 1
-    assert sorted(i.text for i in summary.fields["locations"].items) == ["2150 Wharf Road", "40 Ferry Street"]
-    for key in ("alarms", "hydrant", "loss_history", "recommendations"):
-        assert not summary.fields[key].stated, key  # the SOV says nothing about these
-    assert_grounded(core, summary)
-    kinds = [event.kind for event in events]
-    assert kinds[0] == "start" and kinds[-1] == "done" and "tokens" in kinds
-
-    md = render(report.summaries, "md")
-    assert "## harbor-foods/statement\\_of\\_values.csv" in md
-    assert "(statement_of_values.csv:1)" in md and "**Loss history**: not stated" in md
-    row = json.loads(render(report.summaries, "jsonl"))
-    assert row["document"] == str(SOV) and row["loss_history"] == {
-        "value": "not stated", "stated": False, "citations": [], "items": [], "more": 0}
-    assert row["construction"]["citations"] == ["statement_of_values.csv:1"]
-    rows = list(csv.DictReader(io.StringIO(render(report.summaries, "csv"))))
-    assert len(rows) == 1 and rows[0]["alarms"] == "not stated"
-    assert "[statement_of_values.csv:1]" in rows[0]["construction"]
-
-    again = core.summarize([SOV], max_tokens=ANSWER_TOKENS)
-    assert again.resumed == 1 and again.summarized == 0 and engine.calls == summary.requests  # nothing re-asked
-    assert again.summaries[0].fields["construction"].items[0].text == construction.items[0].text
-
-
-def test_a_failing_document_is_one_line_and_the_others_go_on(harbor_workspace, embedded_engine, embedder,
-                                                              model_cache) -> None:
-    engine = Counting(embedded_engine, fail_on="loss_runs_2019-2024.pdf")
-    core = make_core(harbor_workspace, engine, embedder, model_cache)
-    report = core.summarize([SOV, LOSS_RUNS], max_tokens=ANSWER_TOKENS)
-    assert [s.document for s in report.summaries] == [str(SOV)]  # summarized (or resumed from the test above)
-    assert len(report.failed) == 1
-    path, reason = report.failed[0]
-    assert path == str(LOSS_RUNS) and "refused" in reason and "\n" not in reason
-
-
-def test_a_document_longer_than_the_context_is_mapped_and_reduced(tmp_path, embedded_engine, embedder,
-                                                                   model_cache) -> None:
-    template = tmp_path / "small.toml"
-    template.write_text(SMALL_TEMPLATE)
-    lines = []
-    for n in range(1, 13):
-        lines.append(f"Claim {n}: {n:02d}/14/20{10 + n} Water damage number {n} in the warehouse Closed "
-                     f"${n * 1000:,} $0")
-        lines.append("The adjuster visited the site and reviewed the invoices with the facility manager. " * 2)
-        if n in (1, 12):
-            lines.append(f"Building {n}: ISO {2 if n == 1 else 4} construction, masonry walls and a steel roof.")
-    document = tmp_path / "long" / "long_report.txt"
-    document.parent.mkdir()
-    document.write_text("\n".join(lines) + "\n")
+def test_the_model_reads_only_what_the_patterns_left_and_each_choice_verifies(tmp_path, embedded_engine, embedder,
+                                                                             model_cache) -> None:
+    folder = tmp_path / "in" / "kestrel-bakery"
+    folder.mkdir(parents=True)
+    (folder / "risk_survey.txt").write_text(SURVEY)
     engine = Counting(embedded_engine)
     core = make_core(tmp_path / "workspace", engine, embedder, model_cache)
-    report = core.summarize([document], template=template, max_tokens=6, max_context_tokens=640)
-    assert not report.failed
-    summary = report.summaries[0]
-    assert summary.windows >= 3
-    assert sum(summary.window_chars) == summary.document_chars >= len(document.read_text()) * 0.9
-    losses = summary.fields["loss_history"].items
-    assert len(losses) == 12 and summary.fields["loss_history"].more == 0  # every window was read, nothing cut
-    assert {item.window for item in losses} == set(range(summary.windows))
-    assert losses[0].parts["paid"] == "$1,000" and losses[-1].parts["paid"] == "$12,000"
-    assert engine.calls == summary.requests == 2  # only the two windows that mention the construction
-    assert {a["window"] for a in summary.answers} == {0, summary.windows - 1}
-    (best,) = summary.fields["construction"].items  # reduced to one statement, from one of the two windows
-    assert best.quote.startswith(("Building 1: ISO 2", "Building 12: ISO 4"))
-    assert summary.cached_tokens > 0  # the instructions are a shared prefix across windows
+    events = []
+    report = core.summarize([folder.parent], progress=events.append)
+    assert not report.failed and report.summarized == 1
+    (summary,) = report.summaries
+    assert summary.model == embedded_engine.model_id() and summary.role == "inspection"
+    assert_from_the_profile(core, summary)
+    # The hydrant distance is the pattern's; the model is asked only about descriptive fields still unstated,
+    # always under the schema, and never about a field without a sentence on its topic.
+    assert summary.fields["hydrant"].items[0].text == "180" and summary.fields["hydrant"].items[0].method == "text"
+    assert engine.calls == summary.requests >= 2 and all(schema and "anyOf" in schema for schema in engine.schemas)
+    profile = core.profile("kestrel-bakery", model=True)
+    answers = profile.model_use["answers"]
+    assert {a["field"] for a in answers} <= {"occupancy", "construction", "sprinkler_type", "sprinkler_design",
+                                             "alarm", "exposures"}
+    assert "hydrant_distance_ft" not in {a["field"] for a in answers}
+    kept = [(key, fv.value) for key, fv in profile.locations[0].fields.items() if fv.value.method == "model"]
+    assert kept, answers  # the 135M model chose at least one line, and it verified
+    for key, value in kept:
+        assert quote_in_source(value.source.quote, SURVEY) and value.value.lower() in value.source.quote.lower(), key
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "start" and kinds[-1] == "done" and "tokens" in kinds
+    md = render(report.summaries, "md")
+    assert "chosen by the model, verified against the quote" in md
+
+    # Without the model the same summary has the patterns' values only; the stored profiles are kept apart.
+    plain = core.summarize([folder.parent], model=False)
+    assert plain.summarized == 1 and not any(item.method == "model" for result in plain.summaries[0].fields.values()
+                                             for item in result.items)
+    again = core.summarize([folder.parent])
+    assert again.resumed == 1 and engine.calls == summary.requests  # the model's profile reused: nothing re-asked
+
+
+def test_harbor_summaries_are_the_profiles_values_per_document(harbor_workspace, embedded_engine, embedder,
+                                                               model_cache) -> None:
+    core = make_core(harbor_workspace, Counting(embedded_engine), embedder, model_cache)
+    report = core.summarize([HARBOR])
+    assert not report.failed and len(report.summaries) == 5
+    by_file = {summary.file: summary for summary in report.summaries}
+    for summary in report.summaries:
+        assert_from_the_profile(core, summary)
+    sov = by_file["statement_of_values.csv"]
+    addresses = [item.text for item in sov.fields["locations"].items]
+    assert len(addresses) == 2 and any("2150 Wharf Road" in a for a in addresses) and any(
+        "40 Ferry Street" in a for a in addresses)
+    profile = core.profile("harbor-foods", model=True)
+    tiv = profile.totals["tiv"]
+    assert sov.fields["tiv"].items[0].text == f"${tiv.value:,.0f}" and tiv.source.file == str(SOV)
+    assert not sov.fields["loss_history"].stated  # the SOV states no claims
+    losses = by_file["loss_runs_2019-2024.pdf"].fields["loss_history"].items
+    assert len(losses) == len(profile.claims) >= 4
+    open_claim = next(item for item in losses if item.parts.get("status", "").lower() == "open")
+    assert open_claim.parts["reserve"].startswith("$") and open_claim.page >= 1
+    row = json.loads(render(report.summaries, "jsonl", "insured"))
+    assert row["insured_group"] == "harbor-foods" and len(row["documents"]) == 5
+    assert row["loss_history"]["stated"] and all(c.startswith("loss_runs_2019-2024.pdf:") for c in
+                                                 row["loss_history"]["citations"])
+
+
+def test_a_failing_model_costs_its_submission_one_line(tmp_path, embedded_engine, embedder, model_cache) -> None:
+    folder = tmp_path / "in"
+    (folder / "kestrel-bakery").mkdir(parents=True)
+    (folder / "kestrel-bakery" / "risk_survey.txt").write_text(SURVEY)
+    shutil.copytree(HARBOR, folder / "harbor-foods")
+    engine = Counting(embedded_engine, fail_on="solid brick")
+    core = make_core(tmp_path / "workspace", engine, embedder, model_cache)
+    report = core.summarize([folder])
+    assert {Path(s.document).parent.name for s in report.summaries} == {"harbor-foods"}
+    (failed,) = report.failed
+    assert failed[0].endswith("risk_survey.txt") and "refused" in failed[1] and "\n" not in failed[1]
 
 
 # ---- the HTTP engine through the CLI, against the local server -------------------------------------
@@ -239,17 +198,13 @@ def run_cli(workspace: Path, url: str, model_cache: Path, *args: str) -> subproc
 def test_http_cli_all_formats_resume_force_and_failure(harbor_workspace, local_server, model_cache,
                                                        tmp_path) -> None:
     workspace = tmp_path / "workspace"
-    shutil.copytree(harbor_workspace, workspace, ignore=shutil.ignore_patterns("summaries", "*.lock"))
-    template = tmp_path / "small.toml"
-    template.write_text(SMALL_TEMPLATE)
+    shutil.copytree(harbor_workspace, workspace, ignore=shutil.ignore_patterns("profiles", "*.lock"))
     corrupt = tmp_path / "inbox" / "corrupt.pdf"
     corrupt.parent.mkdir()
     corrupt.write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
     out = tmp_path / "report.jsonl"
-    common = ["--template", str(template), "--max-tokens", str(ANSWER_TOKENS), "--concurrency", "2"]
 
-    first = run_cli(workspace, local_server, model_cache, str(SOV), str(LOSS_RUNS), str(corrupt), *common,
-                    "--out", str(out))
+    first = run_cli(workspace, local_server, model_cache, str(SOV), str(LOSS_RUNS), str(corrupt), "--out", str(out))
     assert first.returncode == 1, first.stderr  # one input failed, the rest was summarized
     failures = [line for line in first.stderr.splitlines() if "corrupt.pdf" in line]
     assert len(failures) == 1, first.stderr
@@ -257,131 +212,175 @@ def test_http_cli_all_formats_resume_force_and_failure(harbor_workspace, local_s
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [Path(row["document"]).name for row in rows] == ["loss_runs_2019-2024.pdf", "statement_of_values.csv"]
     loss_runs, sov = rows
-    assert loss_runs["construction"]["value"] == "not stated" and not loss_runs["construction"]["stated"]
+    assert loss_runs["construction_class"]["value"] == "not stated" and not loss_runs["construction_class"]["stated"]
     assert sov["loss_history"]["value"] == "not stated"
-    assert any(w in sov["construction"]["value"].lower() for w in ("iso 4", "masonry"))
-    assert sov["construction"]["citations"] == ["statement_of_values.csv:1"]
+    assert sov["construction_class"]["citations"] == ["statement_of_values.csv:1"]
     claims = loss_runs["loss_history"]["items"]
-    assert {c["date"] for c in claims} == {"12/27/2021", "06/03/2022", "02/11/2023", "01/16/2024", "08/17/2020"}
-    open_claim = next(c for c in claims if c["date"] == "01/16/2024")
-    assert (open_claim["status"], open_claim["paid"], open_claim["reserved"]) == ("Open", "$62,300", "$95,000")
+    assert "2024-01-16" in {c["date"] for c in claims}
+    open_claim = next(c for c in claims if c["date"] == "2024-01-16")
+    assert (open_claim["status"].lower(), open_claim["paid"], open_claim["reserve"]) == ("open", "$62,300", "$95,000")
     assert open_claim["citations"] == ["loss_runs_2019-2024.pdf:1"]
 
     csv_out = tmp_path / "report.csv"
-    second = run_cli(workspace, local_server, model_cache, str(SOV), str(LOSS_RUNS), *common, "--out", str(csv_out),
+    second = run_cli(workspace, local_server, model_cache, str(SOV), str(LOSS_RUNS), "--out", str(csv_out),
                      "--per", "insured")
     assert second.returncode == 0, second.stderr
-    assert "0 summarized, 2 already done, 0 failed" in second.stderr  # resumed: no request sent
+    assert "0 summarized, 2 already done, 0 failed" in second.stderr  # resumed: the stored profile, no request
     raw = csv_out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so spreadsheets read UTF-8
     (row,) = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert row["insured_group"] == "harbor-foods" and row["pages"] == "3"
     assert "[loss_runs_2019-2024.pdf:1]" in row["loss_history"] and "[statement_of_values.csv:1]" in row[
-        "construction"]
+        "construction_class"]
 
-    third = run_cli(workspace, local_server, model_cache, str(SOV), str(LOSS_RUNS), *common, "--force",
-                    "--format", "md")
+    third = run_cli(workspace, local_server, model_cache, str(SOV), str(LOSS_RUNS), "--force", "--format", "md")
     assert third.returncode == 0, third.stderr
     assert "2 summarized, 0 already done" in third.stderr
     assert "## harbor-foods/loss\\_runs\\_2019-2024.pdf" in third.stdout
-    assert "**Construction**: not stated" in third.stdout and "(loss_runs_2019-2024.pdf:1)" in third.stdout
+    assert "**ISO construction class**: not stated" in third.stdout and "(loss_runs_2019-2024.pdf:1)" in third.stdout
 
     bad = run_cli(workspace, local_server, model_cache, "--all", "--template", str(tmp_path / "missing.toml"))
     assert bad.returncode == 2 and "cannot read template" in bad.stderr
 
 
-# ---- without a model: template, text, verification, reports ----------------------------------------
+def test_http_profile_model_reads_prose_through_response_format(tmp_path, local_server, model_cache, embedder) -> None:
+    """`profile --model --url`: the same schema reaches the server as `response_format` (json_schema)."""
+    folder = tmp_path / "in" / "kestrel-bakery"
+    folder.mkdir(parents=True)
+    (folder / "risk_survey.txt").write_text(SURVEY)
+    workspace = tmp_path / "workspace"
+    make_core(workspace, None, embedder, model_cache).ingest([folder.parent])
+    env = {**os.environ, "ASSISTANT_MODEL_CACHE": str(model_cache)}
+    env.pop("ASSISTANT_WORKSPACE", None)
+    done = subprocess.run([*CLI, "--workspace", str(workspace), "profile", "kestrel-bakery", "--model", "--url",
+                           local_server, "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    profile = json.loads(done.stdout)
+    assert profile["model"] and profile["model_use"]["requests"] >= 2
+    read = {key: fv["value"] for key, fv in profile["locations"][0]["fields"].items()
+            if fv["value"]["method"] == "model"}
+    assert read, profile["model_use"]
+    for key, value in read.items():
+        assert quote_in_source(value["source"]["quote"], SURVEY), key
+    assert profile["locations"][0]["fields"]["hydrant_distance_ft"]["value"]["method"] == "text"
 
 
-def test_default_template_loads_and_bad_templates_are_one_line_errors(tmp_path) -> None:
+# ---- the model's choices against adversarial answers --------------------------------------------
+
+
+def survey_chunk(text: str, path: str = "/in/acme/survey.txt") -> Chunk:
+    return Chunk(1, path, 1, 0, text, title="Survey")
+
+
+def fill_with(answer: str, text: str, *, stated: dict[str, str] | None = None,
+              advice: tuple[str, ...] = ()) -> tuple[LocationProfile, list[dict]]:
+    """One location, one document, every request answered with `answer`; what the filler kept and saw."""
+    location = LocationProfile(number="1")
+    for key, value in (stated or {}).items():
+        reading = Sourced(value=value, method="text", source=Source(file="/in/acme/sov.csv", location="row 2",
+                                                                    quote=value))
+        location.fields[key] = FieldValue(value=reading, readings=[reading])
+    asked: list[dict] = []
+
+    def ask(messages, schema, name):
+        asked.append({"messages": messages, "schema": schema})
+        return Asked(answer, 10, 0, 5)
+
+    aliases = Aliases()
+    aliases.add_number("1")
+    filler = ModelFiller(ask, fields=("construction", "alarm"))
+    filler.fill([location], {"/in/acme/survey.txt": ([survey_chunk(text)], "inspection", "1")}, aliases, advice)
+    return location, asked
+
+
+WALLS = "Walls are solid brick under a timber roof deck. The alarm panel reports to a central station."
+
+
+def test_a_faithful_choice_is_kept_with_its_quote_and_method() -> None:
+    location, asked = fill_with('{"line": 1, "value": "Walls are solid brick under a timber roof deck"}', WALLS)
+    construction = location.sourced("construction")
+    assert construction is not None and construction.method == "model"
+    assert construction.value == "Walls are solid brick under a timber roof deck"
+    assert construction.source.quote.startswith("Walls are solid brick") and construction.source.location
+    assert len(asked) == 2 and asked[0]["messages"][0]["content"] == asked[1]["messages"][0]["content"]  # one prefix
+
+
+@pytest.mark.parametrize("answer", [
+    '{"line": 3, "value": "Walls are solid brick under a timber roof deck"}',  # a line that was not offered
+    '{"line": 1, "value": "Walls are reinforced concrete under a steel roof deck"}',  # invented, contradicting
+    '{"line": 1, "value": "Walls are solid brick under a timber roof deck, built in 1990"}',  # a fact added
+    '{"line": 0, "value": "not stated"}',
+    "Walls are brick.",  # not the schema
+])
+def test_choices_that_do_not_verify_leave_the_field_not_stated(answer: str) -> None:
+    location, _ = fill_with(answer, WALLS)
+    assert location.sourced("construction") is None
+
+
+def test_a_value_about_another_field_is_not_kept() -> None:
+    location, _ = fill_with('{"line": 1, "value": "The alarm panel reports to a central station"}',
+                            "The alarm panel reports to a central station and the walls are brick.")
+    assert location.sourced("construction") is None  # no construction word in the value
+    assert location.get("alarm") == "central station"  # the alarm's kind, as the patterns give it
+
+
+def test_stated_fields_recommendations_and_questions_are_never_asked() -> None:
+    text = ("Provide a monitored fire alarm reporting to a central station. Is the roof timber or steel? "
+            "Walls are solid brick under a timber roof deck.")
+    location, asked = fill_with('{"line": 1, "value": "x"}', text, stated={"construction": "Masonry"},
+                                advice=("Provide a monitored fire alarm reporting to a central station.",))
+    assert location.get("construction") == "Masonry"  # the pattern's value stays; the model was not asked
+    assert not asked  # the only alarm sentence is a recommendation (what should be), the roof line a question
+
+
+def test_the_schema_offers_each_lines_clauses_and_not_stated() -> None:
+    lines = ["Walls are brick; the roof is timber", "Alarm reports to Sentinel Monitoring"]
+    schema = field_schema(lines)
+    branches = schema["anyOf"]
+    assert [b["properties"]["line"]["const"] for b in branches] == [1, 2, 0]
+    assert branches[0]["properties"]["value"]["enum"] == value_spans(lines[0]) == [
+        "Walls are brick; the roof is timber", "Walls are brick", "the roof is timber"]
+    assert branches[2]["properties"]["value"] == {"const": "not stated"}
+
+
+# ---- templates and reports -------------------------------------------------------------------------
+
+
+def test_default_template_names_profile_fields_and_bad_templates_are_one_line_errors(tmp_path) -> None:
     template = load_template()
     keys = [spec.key for spec in template.fields]
     for key in ("insured", "locations", "occupancy", "construction", "sprinklers", "alarms", "hydrant",
                 "fire_department", "exposures", "loss_history", "recommendations", "red_flags"):
         assert key in keys
+    assert template.field("loss_history").source == "claims" and template.field("loss_history").kind == "list"
     assert load_template().hash == template.hash
-    base = {"instructions": "x", "fields": [{"key": "a", "keywords": ["a"], "question": "q"}]}
-    assert parse_template(base).hash != parse_template({**base, "instructions": "y"}).hash
-    for broken, words in [
-        ({**base, "fields": [{"key": "a", "kind": "table", "keywords": ["a"], "question": "q"}]}, "kind"),
-        ({**base, "fields": [{"key": "a", "keywords": ["a"], "pattern": "(", "method": "extract"}]}, "bad pattern"),
-        ({**base, "fields": [{"key": "document", "keywords": ["a"], "question": "q"}]}, "reserved"),
-        ({**base, "fields": [{"key": "a", "keywords": ["a"]}]}, "question"),
-        ({**base, "fields": [{"key": "a", "keywords": ["a"], "question": "q", "colour": 1}]}, "unknown"),
+    base = {"fields": [{"key": "a", "from": "insured"}]}
+    assert parse_template(base).hash != parse_template({**base, "not_stated": "n/a"}).hash
+    for broken, message in [
+        ({"fields": [{"key": "a", "from": "location.colour"}]}, "must name a profile field"),
+        ({"instructions": "x", "fields": [{"key": "a", "from": "insured"}]}, "unknown settings instructions"),
+        ({"fields": [{"key": "a", "from": "insured", "pattern": "x"}]}, "unknown settings pattern"),
+        ({"fields": [{"key": "a", "from": "insured"}, {"key": "a", "from": "claims"}]}, "duplicate field keys"),
+        ({"fields": [{"key": "document", "from": "insured"}]}, "reserved"),
+        ({"fields": []}, "at least one"),
     ]:
-        with pytest.raises(TemplateError, match=words):
+        with pytest.raises(TemplateError, match=message) as caught:
             parse_template(broken)
+        assert "\n" not in str(caught.value)
     bad = tmp_path / "bad.toml"
-    bad.write_text("instructions = ")
+    bad.write_text("fields = [")
     with pytest.raises(TemplateError, match="not valid TOML"):
         load_template(bad)
 
 
-def chunk(text: str, page: int = 1, position: int = 0) -> Chunk:
-    return Chunk(id=position, source="/docs/a/report.pdf", page=page, position=position, text=text)
-
-
-def test_chunk_overlaps_are_counted_once_and_nothing_else_is_dropped() -> None:
-    first = "Claim 1 Closed $48,950 $0 $48,950\nClaim 2 Hail - roof damage\nwarehouse\nClosed $127,800 $0 $127,"
-    second = "Claim 2 Hail - roof damage\nwarehouse\nClosed $127,800 $0 $127,800\nTOTAL - 2 claim(s)"
-    assert overlap_start(first, second) == first.index("Claim 2")
-    pieces = pieces_of([chunk(first), chunk(second, position=1), chunk("Page two text.", page=2, position=2)])
-    joined = "".join(p.joiner + p.text for p in pieces if p.page == 1)
-    assert collapse(joined) == collapse("Claim 1 Closed $48,950 $0 $48,950\n" + second)
-    assert pieces[-1] == Piece(2, "Page two text.", "\n")
-    assert overlap_start("no shared words here", "something else entirely") is None
-
-
-def test_sentences_rejoin_wrapped_lines_and_split_records() -> None:
-    text = ("HF-24-03 Medium Confirm the listing of the panels; replace them with FM Approved (FM\n"
-            "4880) panels as they are renovated.\n"
-            "10/17/2024  Submission logged. Incumbent Northbridge,\n"
-            "            expiring premium $385,800.\n"
-            "- first bullet\n- second bullet\n"
-            "Location No: 1; Occupancy: Warehouse; Construction: ISO 4 - Masonry Non-Combustible; Stories: 1.")
-    units = sentences(text)
-    assert units[0].endswith("(FM 4880) panels as they are renovated.")
-    assert "Incumbent Northbridge, expiring premium $385,800." in units
-    assert "- first bullet" in units and "- second bullet" in units
-    assert "Construction: ISO 4 - Masonry Non-Combustible;" in units
-
-
-def test_answers_are_kept_only_when_the_page_bears_them_out() -> None:
-    template = load_template()
-    hydrant = template.field("hydrant")
-    window = Window(0, [Piece(3, "The nearest public hydrant, H-217, is 180 feet from the building.\n"
-                                 "Total floor area is 218,500 square feet.")])
-    assert parse_answer("The hydrant is 180 feet away (page 3).") == ("The hydrant is 180 feet away", 3)
-    assert parse_answer("Answer: ISO 4 [page 2]") == ("ISO 4", 2)
-    assert parse_answer("not stated") == (None, None)
-    kept = verify_answer("The hydrant is 180 feet from the building", 3, hydrant, window)
-    assert kept is not None and kept.page == 3 and kept.method == "model" and "H-217" in kept.quote
-    assert kept.text == "180 feet from the building"
-    assert verify_answer("The hydrant is 180 feet away", 3, hydrant, window) is None  # "away" is not on the page
-    cited_elsewhere = verify_answer("hydrant, H-217, is 180 feet", 9, hydrant, window)
-    assert cited_elsewhere is not None and cited_elsewhere.page == 3  # cited where it actually is
-    assert verify_answer("The nearest hydrant is 218 feet", 3, hydrant, window) is None  # invented figure
-    assert verify_answer("How far is the nearest fire hydrant", 3, hydrant, window) is None  # an echo
-    assert verify_answer("Total floor area is 218,500 square feet", 3, hydrant, window) is None  # off the field
-
-
-def test_list_fields_keep_distinct_items_and_count_the_rest() -> None:
-    spec = parse_template({"instructions": "x", "fields": [
-        {"key": "flags", "kind": "list", "method": "extract", "keywords": ["open"], "max_items": 2}]}).fields[0]
-    items = [Item(f"Claim {n} remains open", 1, "keywords", f"Claim {n} remains open", 1.0, 0, n) for n in range(4)]
-    items.append(Item("Claim 1 remains open", 2, "keywords", "Claim 1 remains open", 1.0, 0, 9))
-    result = reduce_field(spec, items)
-    assert [i.text for i in result.items] == ["Claim 0 remains open", "Claim 1 remains open"] and result.more == 2
-
-
 def fake_summary(path: str, group: str, construction: str | None, page: int = 1) -> DocumentSummary:
-    items = [Item(construction, page, "pattern", construction)] if construction else []
+    items = [Item(construction, page, "table", construction, "row 2")] if construction else []
     return DocumentSummary(
         document=path, title="t", insured_group=group, content_hash="h", pages=2, model="m", template="T",
         template_hash="x", not_stated="not stated",
         fields={"construction": FieldResult("construction", "Construction", "text", "", items),
                 "red_flags": FieldResult("red_flags", "Red flags", "list", "",
-                                         [Item("=HYPERLINK(\"http://x\")", 2, "keywords", "q")])})
+                                         [Item("=HYPERLINK(\"http://x\")", 2, "text", "q", "page 2")])})
 
 
 def test_reports_per_insured_and_spreadsheet_safety() -> None:
@@ -398,74 +397,7 @@ def test_reports_per_insured_and_spreadsheet_safety() -> None:
     assert "## acme" in md and "## zenith" in md and "**Construction**: not stated" in md
 
 
-def test_insured_groups_and_the_resume_key() -> None:
+def test_insured_groups() -> None:
     assert insured_group("/in/acme/sub/a.pdf", "/in") == "acme"
     assert insured_group("/in/a.pdf", "/in") == "in"
     assert insured_group("/x/acme/a.pdf", None) == "acme"
-    key = SummaryStore.key("hash", "model", "template", 8192, 24)
-    assert key == SummaryStore.key("hash", "model", "template", 8192, 24)
-    assert len({key, SummaryStore.key("hash2", "model", "template", 8192, 24),
-                SummaryStore.key("hash", "model2", "template", 8192, 24),
-                SummaryStore.key("hash", "model", "template2", 8192, 24)}) == 4
-
-
-class CharEngine:
-    """A stand-in engine for window planning: one token per four characters, no generation."""
-
-    name = "stub"
-    context_window = 400
-
-    def count_tokens(self, messages) -> int:
-        return sum(len(m["content"]) for m in messages) // 4 + 8
-
-    def model_id(self) -> str:
-        return "stub"
-
-    def stream(self, request):
-        yield StreamEvent(text="not stated")
-        yield StreamEvent(usage=Usage(prompt_tokens=self.count_tokens(request.messages), completion_tokens=2))
-
-
-def test_a_piece_larger_than_a_window_is_split_never_cut(tmp_path) -> None:
-    template = parse_template({"instructions": "Extract.", "fields": [
-        {"key": "walls", "kind": "list", "method": "extract", "keywords": ["wall"], "max_items": 50}]})
-    text = " ".join(f"Wall {n} is brick." for n in range(200))  # one chunk, far larger than a window
-    summarizer = Summarizer(CharEngine(), template, SummaryStore(tmp_path))
-    job = Job("/docs/a/walls.txt", "walls", "h", 1, "a")
-    summary = summarizer.summarize_document(job, [chunk(text)])
-    assert summary.windows > 3 and sum(summary.window_chars) == len(text)
-    found = {int(item.text.split()[1]) for item in summary.fields["walls"].items}
-    assert summary.fields["walls"].more + len(found) >= 199  # split points may join two sentences, none is lost
-    with pytest.raises(Exception, match="no room"):
-        Summarizer(CharEngine(), parse_template({"instructions": "x" * 2000, "fields": template_fields()}),
-                   SummaryStore(tmp_path)).summarize_document(job, [chunk(text)])
-
-
-def template_fields() -> list[dict]:
-    return [{"key": "walls", "kind": "list", "method": "extract", "keywords": ["wall"]}]
-
-
-def test_concurrent_batch_keeps_order_isolates_failures_and_resumes(tmp_path) -> None:
-    template = parse_template({"instructions": "Extract.", "fields": [
-        {"key": "roof", "method": "model", "question": "What is the roof?", "keywords": ["roof"]}]})
-    texts = {f"/docs/acme/doc{n}.txt": f"The roof of building {n} is a steel deck with TPO membrane." for n in range(6)}
-    texts["/docs/acme/empty.txt"] = ""
-    jobs = [Job(path, "t", f"hash-{path}", 1, "acme") for path in sorted(texts, reverse=True)]
-
-    def chunks_of(path: str) -> list[Chunk]:
-        return [Chunk(1, path, 1, 0, texts[path])] if texts[path] else []
-
-    engine = CharEngine()
-    engine.context_window = 2000
-    events = []
-    summarizer = Summarizer(engine, template, SummaryStore(tmp_path), concurrency=3)
-    report = summarizer.run(jobs, chunks_of, progress=events.append)
-    assert [s.document for s in report.summaries] == sorted(p for p in texts if texts[p])
-    assert report.failed == [("/docs/acme/empty.txt", "no text to summarize (the document has no chunks in the index)")]
-    assert all(s.fields["roof"].stated and s.requests == 1 for s in report.summaries)  # the stub said "not stated"
-    assert all(s.fields["roof"].items[0].method == "keywords" for s in report.summaries)
-    assert sum(e.kind == "done" for e in events) == 6 and sum(e.kind == "error" for e in events) == 1
-    again = summarizer.run(jobs, chunks_of)
-    assert again.resumed == 6 and again.summarized == 0
-    forced = summarizer.run(jobs, chunks_of, force=True)
-    assert forced.summarized == 6 and forced.resumed == 0

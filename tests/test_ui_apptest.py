@@ -366,8 +366,11 @@ def test_summaries_run_for_an_insured_show_fields_and_offer_three_downloads(ui, 
 def test_summaries_can_be_cancelled(ui, tmp_path) -> None:
     folder = tmp_path / "submissions" / "acme-cold-storage"
     folder.mkdir(parents=True)
-    for i in range(3):
-        (folder / f"notes-{i}.txt").write_text(TINY_SUBMISSION.replace("150 feet", f"{150 + i} feet"))
+    for i in range(3):  # sentences only the model reads (construction, alarm, exposures): requests to cancel
+        (folder / f"survey-{i}.txt").write_text(
+            f"Location {i + 1} - Store {i + 1}, {10 + i} Dock Street\n\nWalls are solid brick under a timber roof "
+            f"deck.\nAn intruder and fire detection panel reports to Sentinel Monitoring.\nTo the east, {30 + i} ft "
+            "away, stands a timber pallet yard.\n")
     ingest(ui, folder.parent)
     app = ui("summaries")
     next(b for b in app.button if b.label == "Summarize").click().run()

@@ -344,7 +344,7 @@ class SummaryProgress:
             self.errors.append((event.path, event.reason))
 
 
-def start_summaries(ws: Workspace, paths: Sequence[str], *, force: bool = False, max_tokens: int | None = None,
+def start_summaries(ws: Workspace, paths: Sequence[str], *, force: bool = False, model: bool = True,
                     label: str = "Summaries") -> Job:
     """Summarize the documents `paths` in the background; the job's result is the core's `SummaryReport`."""
     progress = SummaryProgress()
@@ -357,7 +357,7 @@ def start_summaries(ws: Workspace, paths: Sequence[str], *, force: bool = False,
         def on_ingest(event: IngestEvent) -> None:
             job.check()
 
-        return ws.assistant.summarize([Path(p) for p in paths], force=force, max_tokens=max_tokens,
+        return ws.assistant.summarize([Path(p) for p in paths], force=force, model=model,
                                       progress=on_event, ingest_progress=on_ingest, wait=30.0)
 
     return ws.jobs.start("summaries", label, work, progress)

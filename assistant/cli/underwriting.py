@@ -22,6 +22,10 @@ def profile(
                                                                 "documents changed.")] = False,
     force: Annotated[bool, typer.Option(help="Rebuild even when the documents did not change.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+    model: Annotated[bool, typer.Option("--model/--no-model", help="Let the model read the descriptive fields the "
+                                                                   "patterns leave unstated (verified).")] = False,
+    engine: EngineOption = None,
+    url: UrlOption = None,
 ) -> None:
     """A submission's profile: COPE and values per location, totals, the loss history, recommendations and the
     conflicts between documents, every value with its source (file, location, quote)."""
@@ -29,13 +33,14 @@ def profile(
 
     from assistant.cli.console import display_path, err
     from assistant.cli.console import out as terminal
+    from assistant.engines.base import EngineError
     from assistant.profile import output
     from assistant.profile.service import ProfileError
     from index.store import StoreError
 
     if (submission is None) == (not all_submissions):
         raise fail("name one submission, or give --all")
-    assistant = shell.core()
+    assistant = shell.core(engine=engine or ("http" if url else None), http_url=url)
     try:
         if all_submissions:
             def report(run) -> None:
@@ -46,7 +51,7 @@ def profile(
                 else:
                     err.print(f"{run.submission}: {'unchanged' if run.reused else 'profiled'}", highlight=False)
 
-            runs = assistant.profile_all(force=force, progress=report)
+            runs = assistant.profile_all(force=force, progress=report, model=model)
             built = [run.profile for run in runs if run.profile is not None and run.profile.documents]
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
@@ -59,8 +64,8 @@ def profile(
             if any(run.error for run in runs):
                 raise typer.Exit(EXIT_FILES_FAILED)
             return
-        found = assistant.profile(submission or "", force=force)
-    except (ProfileError, StoreError, ValueError) as exc:
+        found = assistant.profile(submission or "", force=force, model=model)
+    except (ProfileError, StoreError, ValueError, EngineError) as exc:
         raise fail(str(exc)) from None
     if out is not None:
         try:
@@ -92,18 +97,16 @@ def summarize(
     template: Annotated[Path | None, typer.Option(
         help="Summary template (TOML; default: the shipped assistant/summaries/templates/summary.toml).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Summarize again even when already done.")] = False,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight at once (HTTP engine).", min=1)] = 4,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Most tokens per model answer "
-                                                   "(default: the template's answer_tokens).", min=1)] = None,
-    context_window: Annotated[int | None, typer.Option(
-        "--context-window", help="Cap on prompt plus answer tokens (default: the model's window).", min=64)] = None,
+    model: Annotated[bool, typer.Option("--model/--no-model", help="Let the model read the descriptive fields the "
+                                                                   "patterns leave unstated (verified).")] = True,
     wait: Annotated[float, typer.Option(help="Seconds to wait if another ingest holds the lock.")] = 0.0,
     engine: EngineOption = None,
     url: UrlOption = None,
     adapter: AdapterOption = None,
 ) -> None:
-    """Summarize documents with the underwriting template: every statement cited as file:page, "not stated"
-    where the document does not say; finished documents are skipped on a re-run (--force redoes them)."""
+    """Summarize documents with the underwriting template, a view of each submission's profile: every statement
+    cited as file:page with its quote, "not stated" where the document does not say; profiles already made are
+    reused on a re-run (--force redoes them)."""
     from assistant.cli.console import err, summarize_progress, write_report
     from assistant.engines.base import EngineError
     from assistant.summaries.output import FORMATS, PER, render
@@ -123,9 +126,7 @@ def summarize(
     try:
         with summarize_progress() as (on_ingest, on_summary):
             report = assistant.summarize(paths or [], all_documents=all_documents, template=template, force=force,
-                                         concurrency=concurrency, max_tokens=max_tokens,
-                                         max_context_tokens=context_window, progress=on_summary,
-                                         ingest_progress=on_ingest, wait=wait)
+                                         model=model, progress=on_summary, ingest_progress=on_ingest, wait=wait)
     except (TemplateError, LockHeld, StoreError, EngineError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:

@@ -10,16 +10,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item, normalized
+from assistant.summaries.summarizer import DocumentSummary, FieldResult, Item
 
 FORMATS = ("md", "jsonl", "csv")
 PER = ("document", "insured")
 EXCEL_CELL_LIMIT = 32_000  # Excel refuses cells over 32,767 characters
+
+
+def normalized(text: str) -> str:
+    """A statement's words, for telling the same statement in two documents: lower case, letters and digits."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 @dataclass
@@ -39,7 +45,8 @@ class Statement:
 def _where(statement: Statement) -> str:
     """The locations finer than `file:page` (a section and paragraph, a row range), for the report line."""
     shown = [loc for loc in dict.fromkeys(statement.locations) if loc and not loc.startswith("page ")]
-    return f" · {_md('; '.join(shown))}" if shown else ""
+    where = f" · {_md('; '.join(shown))}" if shown else ""
+    return where + (" · chosen by the model, verified against the quote" if statement.method == "model" else "")
 
 
 @dataclass
@@ -75,8 +82,9 @@ def document_views(summaries: Sequence[DocumentSummary]) -> list[View]:
     for summary in summaries:
         meta = {"document": summary.document, "file": summary.file, "title": summary.title,
                 "insured_group": summary.insured_group, "pages": summary.pages, "model": summary.model,
-                "template": summary.template, "template_hash": summary.template_hash, "windows": summary.windows,
-                "requests": summary.requests, "flagged": summary.flagged}
+                "template": summary.template, "template_hash": summary.template_hash,
+                "submission": summary.submission, "role": summary.role, "requests_made": summary.requests,
+                "flagged": summary.flagged}
         fields = [_field_view(result, [_statement(summary, item) for item in result.items], result.more)
                   for result in summary.fields.values()]
         views.append(View(f"{summary.insured_group}/{summary.file}", meta, fields))
@@ -162,15 +170,16 @@ def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document",
     lines = [f"# Underwriting summaries ({len(views)} {noun})", ""]
     if summaries:
         first = summaries[0]
-        lines += [f"Template: {_md(first.template)} ({first.template_hash}); model: {_md(first.model)}. "
-                  f"Citations are file:page; \"{_md(not_stated)}\" means the document does not state it.", ""]
+        model = f"; descriptive fields read by {_md(first.model)}, verified" if first.model else ""
+        lines += [f"Template: {_md(first.template)} ({first.template_hash}){model}. Every statement is a value of "
+                  f"the submission's profile. Citations are file:page; \"{_md(not_stated)}\" means the document "
+                  f"does not state it.", ""]
     for view in views:
         lines.append(f"## {_md(view.title)}")
         meta = view.meta
         if per == "document":
-            lines.append(f"{_md(meta['document'])} · {meta['pages']} page{'s' if meta['pages'] != 1 else ''} · "
-                         f"{meta['windows']} "
-                         f"window{'s' if meta['windows'] != 1 else ''}")
+            role = f" · {_md(meta['role'].replace('_', ' '))}" if meta["role"] else ""
+            lines.append(f"{_md(meta['document'])} · {meta['pages']} page{'s' if meta['pages'] != 1 else ''}{role}")
             for flagged in meta["flagged"]:
                 lines.append(f"\n> **Flagged, left out of this summary:** {_md(flagged)}")
         else:

@@ -13,7 +13,8 @@ assistant = ws.assistant
 settings = assistant.settings
 
 st.title("Summaries")
-st.caption("One structured summary per document, every statement quoted from a cited page.")
+st.caption("One summary per document or insured, a view of the submission's profile: every statement quoted "
+           "from a cited page.")
 
 state = core.index_state(assistant)
 records = state[0] if state else []
@@ -35,14 +36,18 @@ with st.container(border=True):
         paths = st.multiselect("Documents", [record.path for record in records], format_func=lambda p: labels[p])
         label = f"Summaries of {len(paths)} document{'s' if len(paths) != 1 else ''}"
     force = st.checkbox("Redo summaries already made", value=False,
-                        help="Finished summaries are kept in the workspace and reused unless this is ticked.")
+                        help="Profiles are kept in the workspace and reused unless this is ticked.")
+    model = st.checkbox("Let the model read descriptive fields", value=True,
+                        help="Occupancy, construction, sprinkler system, alarm and exposures, where the patterns "
+                             "found nothing: the model chooses from the location's own sentences, and a choice is "
+                             "kept only when it verifies against the sentence.")
     submitted = st.button("Summarize", type="primary", icon=":material/summarize:", disabled=busy)
 if submitted:
     if not paths:
         st.warning("Choose at least one document.")
     else:
         try:
-            core.start_summaries(ws, paths, force=force, label=label)
+            core.start_summaries(ws, paths, force=force, model=model, label=label)
         except RuntimeError as exc:
             st.error(str(exc))
         else:
@@ -102,5 +107,6 @@ if report is not None and report.summaries:
                 lines = [f"**{core.md_text(fv.label)}**"]
                 for statement in fv.statements:
                     cited = core.md_text(", ".join(statement.citations))
-                    lines.append(f"- {core.md_text(statement.text)} :gray[({cited})]")
+                    how = " · model, verified" if statement.method == "model" else ""
+                    lines.append(f"- {core.md_text(statement.text)} :gray[({cited}{how})]")
                 st.markdown("\n".join(lines))
