@@ -49,7 +49,8 @@ NOT_SCORED = frozenset(("sources", "class_facts", "location_basis", "status_sour
                         "cause"))
 
 
-UNSCORED_LOCATION_FIELDS = frozenset(("buildings",))  # not in the gold format
+# Not in the gold format: buildings; storage heights are scored through the 3.2 (high-piled storage) trigger.
+UNSCORED_LOCATION_FIELDS = frozenset(("buildings", "storage_height_ft"))
 
 
 def words(value: Any) -> set[str]:

@@ -168,6 +168,7 @@ def test_a_flagged_passage_is_never_a_source(tmp_path: Path, make_assistant) -> 
     ("Policy Period", columns.TERM_COLUMNS, "term_dates"),
     ("Earned Premium", columns.TERM_COLUMNS, "earned_premium"),
     ("Rec. No.", columns.RECOMMENDATION_COLUMNS, "number"),
+    ("Max Storage Ht (ft)", columns.LOCATION_COLUMNS, "storage_height_ft"),
 ])
 def test_header_vocabulary(header: str, vocabulary, expected: str) -> None:
     assert columns.match_header(header, vocabulary) == expected
@@ -206,6 +207,23 @@ def test_money(cell: str, expected) -> None:
     ("frame", (1, "Frame")), ("n/a", (None, None))])
 def test_construction_cells(cell: str, expected) -> None:
     assert columns.construction(cell) == expected
+
+
+@pytest.mark.parametrize(("text", "height"), [
+    ("Cased goods are palletized and stacked three high to roughly 15 ft.", 15),
+    ("Selective racks reach about 24 feet in the new bay.", 24),
+    ("Bulk storage of baled fibre to 18 ft against the west wall.", 18),
+    ("The high-bay area has 30-ft racks.", 30),
+    ("Finished coils sit on the floor, piled 9 feet high.", 9),
+    ("Empty totes are stored about 40 ft from the east wall.", None),  # a distance
+    ("Storage must not exceed 12 ft until ESFR heads are fitted.", None),  # a limit
+    ("Keep rack storage to 12 ft or below.", None),  # advice
+    ("There are 12 ft wide aisles between the racks.", None),
+    ("North - a 50-foot lane, then a lumber dealer whose racks stand about 20 ft tall.", None),  # a neighbour's
+    ("Spare drums are stacked outdoors to about 14 ft.", None),  # not in the building
+])
+def test_storage_heights_are_read_and_distances_limits_and_aisles_are_not(text: str, height) -> None:
+    assert dict(extract(text)).get("storage_height_ft") == height
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -42,7 +42,7 @@ def rule_toml(rule_id: str = "big", *, section: str = '"5.3"', applies_to: str =
 
 def test_starter_rules_load_and_cover_the_guideline_sections(starter) -> None:
     sections = {rule.section for rule in starter.rules}
-    assert {"2.1", "3.1", "3.3", "3.4", "4", "5.1", "5.2", "5.3", "5.4", "6.1", "6.2", "7.3"} <= sections
+    assert {"2.1", "3.1", "3.2", "3.3", "3.4", "4", "5.1", "5.2", "5.3", "5.4", "6.1", "6.2", "7.3"} <= sections
     assert starter.rules and not starter.unreviewed and all(rule.reviewed for rule in starter.rules)
     assert "Summit Ridge" in starter.guideline
 
@@ -97,6 +97,34 @@ def test_an_unstated_field_is_cannot_check_never_a_pass_or_a_trigger(starter) ->
     assert hydrant not in report.clear and hydrant not in report.fired
     # location 2's TIV is under $10M: the unstated alarm does not matter there, and location 1 states one
     assert report.result("central-station").status == "clear"
+
+
+def _warehouse(**fields: object) -> LocationProfile:
+    location = LocationProfile(number="1")
+    for key, value in fields.items():
+        quote = f"{key}: {value}"
+        reading = Sourced(value=value, method="text", source=Source(file="/in/acme/survey.pdf", location="page 2",
+                                                                    quote=quote))
+        location.fields[key] = FieldValue(value=reading, readings=[reading])
+    return location
+
+
+@pytest.mark.parametrize(("fields", "status"), [
+    ({"storage_height_ft": 20, "sprinklered": True, "sprinkler_type": "Wet-pipe ceiling sprinklers; no in-rack heads"},
+     "fired"),  # named only to be denied
+    ({"storage_height_ft": 20, "sprinklered": False}, "fired"),
+    ({"storage_height_ft": 20, "sprinklered": True, "sprinkler_type": "Wet pipe, OH2 density"}, "fired"),
+    ({"storage_height_ft": 20, "sprinklered": True, "sprinkler_type": "ESFR K-25 pendent"}, "clear"),
+    ({"storage_height_ft": 20, "sprinklered": True, "sprinkler_type": "Wet pipe",
+      "sprinkler_design": "In-rack level at 10 ft"}, "clear"),
+    ({"storage_height_ft": 10, "sprinklered": False}, "clear"),
+    ({"storage_height_ft": 20, "sprinklered": True}, "cannot_check"),  # which system protects it is not stated
+])
+def test_high_piled_storage_needs_esfr_or_in_rack(starter, fields: dict, status: str) -> None:
+    from assistant.profile.model import Profile
+
+    profile = Profile(submission="acme", folder="/in/acme", locations=[_warehouse(**fields)])
+    assert check(profile, starter).result("high-piled-storage").status == status
 
 
 def test_unknown_matters_only_where_it_could_change_the_outcome(starter) -> None:

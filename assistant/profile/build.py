@@ -94,11 +94,14 @@ def _order_for(key: str) -> tuple[str, ...]:
     return _PROTECTION_ORDER if key in PROTECTION_FIELDS else _VALUES_ORDER
 
 
-def _rank(key: str, reading: Sourced, position: int) -> tuple[int, int, int, int]:
+def _rank(key: str, reading: Sourced, position: int) -> tuple[float, int, int, int]:
     role = reading.source.role if reading.source else "other"
     order = _order_for(key)
-    return (order.index(role) if role in order else len(order), 1 if reading.basis == SITE_WIDE_BASIS else 0,
-            0 if reading.method == "table" else 1, position)
+    if key == "storage_height_ft" and isinstance(reading.value, int | float):
+        first: float = -reading.value  # storage heights of different areas: the highest one is the location's
+    else:
+        first = order.index(role) if role in order else len(order)
+    return (first, 1 if reading.basis == SITE_WIDE_BASIS else 0, 0 if reading.method == "table" else 1, position)
 
 
 class _Locations:

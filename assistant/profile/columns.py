@@ -57,6 +57,7 @@ LOCATION_COLUMNS: list[tuple[str, str]] = [
                                r"sprinkler(?:ed)?\s*(?:%|percent|pct|coverage)"
                                r"(?:\s*\(%\))?|sprinkler\s*coverage\s*%|%\s*sprinkler\s*coverage"),
     ("sprinkler_type", r"sprinkler\s*(?:type|system|systems|protection)|sprinklers|sprinkler|system(?:\s*type)?"),
+    ("storage_height_ft", r"(?:max(?:imum)?\.?\s*)?(?:storage|stack|pile|rack)\s*(?:height|ht\.?|hgt)(?:\s*\(.*\))?"),
     ("area_sqft", r"(?:gross\s*)?(?:square\s*(?:footage|feet)|sq\.?\s*ft\.?|sf|area|floor\s*area|building\s*area|gla|"
                   r"area\s*\(sq\.?\s*ft\.?\)|total\s*area|gross\s*area|bldg\s*sq\s*ft)(?:\s*\(.*\))?"),
     ("stories", r"(?:no\.?\s*of\s*|#\s*)?(?:stories|storeys|floors)|stories\s*\(#\)"),

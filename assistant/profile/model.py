@@ -19,6 +19,7 @@ LOCATION_FIELDS: dict[str, str] = {
     "year_built": "Year built",
     "area_sqft": "Area (sq ft)",
     "stories": "Stories",
+    "storage_height_ft": "Storage height (ft)",  # the highest a document states
     "sprinklered": "Sprinklered",
     "sprinkler_coverage_pct": "Sprinkler coverage (%)",
     "sprinkler_type": "Sprinkler system",

@@ -255,6 +255,49 @@ def construction_named(text: str) -> tuple[int | None, str | None]:
     return None, None
 
 
+# Storage heights: "stacked about 14 ft high", "racked to about 10 ft", "paper rolls on end up to 18'", "storage height
+# of 20 ft", "25-ft racks". Not a distance ("stored about 30 ft from the building", "10 ft aisles") and not a limit
+# or a threshold ("keep storage below 12 ft", "storage above 12 feet requires ESFR").
+_FEET = r"(\d{1,2}(?:\.\d)?)\s*(?:-\s*|\s)?(?:ft\b\.?|feet\b|foot\b|')"
+_NOT_HEIGHT_AFTER = (r"(?!\s*(?:from|away|off|apart|wide|long|deep|aisles?|clear|of\s+the|to\s+the|east|west|north|"
+                     r"south|beyond|behind|in\s+front)\b)")
+_STORAGE_WORD = (r"\b(?:stack(?:ed|s|ing)?|block[\s-]stacked|pil(?:ed|es|ing)|stor(?:ed|age)|rack(?:s|ed|ing)?|"
+                 r"shelv(?:ing|es)|palleti[sz]ed|rolls?\s+on\s+end)\b")
+_STORAGE_HEIGHT = re.compile(
+    _STORAGE_WORD + r"[^.;\d]{0,40}?\b(?:to|of|at|about|approximately|around|roughly|some|up\s+to|as\s+high\s+as|"
+    r"reaching|reach(?:es)?|is|are)\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|nearly\s+)?" + _FEET
+    + _NOT_HEIGHT_AFTER + "|"
+    + _STORAGE_WORD + r"[^.;\d]{0,30}?" + _FEET + r"\s+(?:high|tall|in\s+height)\b|"
+    r"(?<![\d.,])" + _FEET + r"[\s-]*(?:high\s+|tall\s+)?(?:(?!aisles?\b|wide\b|apart\b|between\b)[\w-]+\s+){0,2}?"
+    r"(?:racks?|racking|stacks?|piles?|shelving)\b",
+    re.IGNORECASE)
+_HEIGHT_BOUND = re.compile(r"\b(?:below|under|above|over|beyond|within|exceed\w*|(?:no\s+)?more\s+than|less\s+than|"
+                           r"higher\s+than|lower\s+than|not\s+(?:to\s+)?exceed|maximum\s+of|max\.?\s+of)\b",
+                           re.IGNORECASE)
+_HEIGHT_ADVICE = re.compile(r"^\W*(?:limit|keep|reduce|lower|provide|maintain|do\s+not|ensure|restrict)\b|"
+                            r"\b(?:should|must|shall|recommend\w*|requires?|permitted|allowed)\b", re.IGNORECASE)
+
+
+# Storage that is not the building's: a neighbour's, or outdoors ("South - a truck court, then a pallet yard with
+# stacks about 15 feet high", "pallets stacked outdoors to 10 ft").
+_ELSEWHERE = re.compile(r"^\W*(?:north|south|east|west)(?:east|west)?\b\s*(?:[-–—:,(]|side\b)|\b(?:exposures?|"
+                        r"neighbou?r\w*|adjacent|adjoining|across\s+the|next\s+door|outdoors?|outside|open\s+yard|"
+                        r"yard)\b", re.IGNORECASE)
+
+
+def storage_height(text: str) -> float | None:
+    """The highest storage height a clause states, in feet; None when it states none (or only a limit)."""
+    if _HEIGHT_ADVICE.search(text) or _ELSEWHERE.search(text):
+        return None
+    heights = [float(next(group for group in match.groups() if group)) for match in _STORAGE_HEIGHT.finditer(text)
+               if not _HEIGHT_BOUND.search(match.group(0))]
+    heights = [height for height in heights if 3 <= height <= 60]
+    if not heights:
+        return None
+    top = max(heights)
+    return int(top) if top == int(top) else top
+
+
 _SURROUNDINGS = re.compile(r"\b(?:north|south|east|west)(?:east|west)?\b[^.;]{0,40}?\b\d[\d,]*\s*(?:feet|ft|foot)\b|"
                            r"\b\d[\d,]*[\s-]*(?:feet|ft|foot)\s+(?:to\s+the\s+)?(?:north|south|east|west)\b",
                            re.IGNORECASE)
@@ -287,6 +330,9 @@ def extract(text: str) -> list[tuple[str, object]]:
         word = stories.group(1).lower()
         found.append(("stories", _STORY_WORDS.get(word) or int(word)))
     found += _sprinklers(text)
+    height = storage_height(text)
+    if height is not None:
+        found.append(("storage_height_ft", height))
     design = _DESIGN.search(text)
     if design and _SPRINKLER_WORDS.search(text) and not re.search(r"\bmeets?\s+NFPA", text, re.IGNORECASE):
         found.append(("sprinkler_design", "NFPA " + design.group(1).upper()))

@@ -43,6 +43,7 @@ from assistant.profile.model import (
     LOCATION_FIELDS,
     Claim,
     CoverageRequest,
+    LocationProfile,
     LossSummary,
     Profile,
     Recommendation,
@@ -63,7 +64,7 @@ SUBMISSION_FIELDS = ("largest_location_tiv", "total_tiv", "total_area_sqft", "lo
 REQUEST_FIELDS = ("coverage", "limit", "sublimit", "deductible", "coinsurance_pct", "text", *SUBMISSION_FIELDS)
 FIELDS: dict[str, tuple[str, ...]] = {
     "request": REQUEST_FIELDS,
-    "location": (*LOCATION_FIELDS, "building_area_sqft"),
+    "location": (*LOCATION_FIELDS, "building_area_sqft", "esfr_or_in_rack"),
     "claim": CLAIM_FIELDS,
     "losses": LOSSES_FIELDS,
     "recommendation": RECOMMENDATION_FIELDS,
@@ -414,6 +415,37 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
+_RACK_PROTECTION = re.compile(r"\b(?:ESFR|early\s+suppression|in[\s-]?rack)\b", re.IGNORECASE)
+_NO_RACK_PROTECTION = re.compile(r"\b(?:no|not|without|non|lacks?)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+){0,2}?"
+                                 r"(?:ESFR|early\s+suppression|in[\s-]?rack)\b|\b(?:ESFR|in[\s-]?rack)\b[^.;]{0,20}?"
+                                 r"\b(?:not\s+(?:provided|installed|present)|absent|missing)\b", re.IGNORECASE)
+
+
+def _storage_protection(loc: LocationProfile | None) -> Value | Missing:
+    """Whether the location's storage is under ESFR or in-rack sprinklers (guideline 3.2): yes when its sprinkler
+    system, design or the sentence stating the storage height names one and does not deny it ("no in-rack
+    sprinklers", "not ESFR"); no when it is unsprinklered or they are denied or another system is stated."""
+    if loc is None:
+        return Missing("esfr_or_in_rack: no such location")
+    readings = [(key, loc.sourced(key)) for key in ("sprinkler_type", "sprinkler_design", "storage_height_ft")]
+    readings = [(key, sourced) for key, sourced in readings if sourced is not None]
+    texts = [(key, sourced, f"{sourced.value} {sourced.source.quote if sourced.source else ''}") for key, sourced in
+             readings]
+    sprinklered = loc.sourced("sprinklered")
+    if sprinklered is not None and sprinklered.value is False:
+        return Value(False, [_evidence_of("sprinklered", sprinklered)])
+    denied = [(key, sourced) for key, sourced, text in texts if _NO_RACK_PROTECTION.search(text)]
+    if denied:
+        return Value(False, [_evidence_of(key, sourced) for key, sourced in denied])
+    named = [(key, sourced) for key, sourced, text in texts if _RACK_PROTECTION.search(text)]
+    if named:
+        return Value(True, [_evidence_of(key, sourced) for key, sourced in named])
+    system = loc.sourced("sprinkler_type")
+    if system is not None:
+        return Value(False, [_evidence_of("sprinkler_type", system)])
+    return Missing("esfr_or_in_rack: no sprinkler system stated")
+
+
 class _Facts:
     """Resolves the fields of every subject of a profile."""
 
@@ -435,6 +467,8 @@ class _Facts:
                 if isinstance(count, int) and count > 1:
                     return Missing(f"building_area_sqft: {count} buildings, only the site's total area is stated")
                 name = "area_sqft"
+            if name == "esfr_or_in_rack":
+                return _storage_protection(loc)
             sourced = loc.sourced(name) if loc else None
             if sourced is None or sourced.value is None or sourced.value == "":
                 return Missing(f"{name} not stated")

@@ -22,7 +22,7 @@ from index.atomic import write_atomic
 from index.store import DocumentRecord, Store
 from index.types import Submission
 
-FORMAT_VERSION = 8  # of the extraction: a change here rebuilds every profile
+FORMAT_VERSION = 9  # of the extraction: a change here rebuilds every profile
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,8 @@ def _location_values(cells: dict[str, str], source: Source, kind: str,
     put("area_sqft", int(area) if area is not None else None)
     stories = columns.integer(cells.get("stories"))
     put("stories", stories)
+    storage = columns.number(cells.get("storage_height_ft"))
+    put("storage_height_ft", (int(storage) if storage == int(storage) else storage) if storage is not None else None)
     coverage = columns.percent(cells.get("sprinkler_coverage_pct")) if cells.get("sprinkler_coverage_pct") else None
     protection = cells.get("protection", "")
     if coverage is None and protection:
