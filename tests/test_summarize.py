@@ -137,6 +137,7 @@ def test_the_model_reads_only_what_the_patterns_left_and_each_choice_verifies(tm
     assert kinds[0] == "start" and kinds[-1] == "done" and "tokens" in kinds
     md = render(report.summaries, "md")
     assert "chosen by the model, verified against the quote" in md
+    assert "**Conflicts between documents**: none found" in md and "**Loss history**: not stated" in md
 
     # Without the model the same summary has the patterns' values only; the stored profiles are kept apart.
     plain = core.summarize([folder.parent], model=False)
@@ -353,6 +354,7 @@ def test_default_template_names_profile_fields_and_bad_templates_are_one_line_er
                 "fire_department", "exposures", "loss_history", "recommendations", "red_flags"):
         assert key in keys
     assert template.field("loss_history").source == "claims" and template.field("loss_history").kind == "list"
+    assert template.field("red_flags").empty == "none found" and template.field("insured").empty == ""
     assert load_template().hash == template.hash
     base = {"fields": [{"key": "a", "from": "insured"}]}
     assert parse_template(base).hash != parse_template({**base, "not_stated": "n/a"}).hash
@@ -395,6 +397,13 @@ def test_reports_per_insured_and_spreadsheet_safety() -> None:
     assert rows[3][4] == "not stated" and rows[1][5].startswith("'=HYPERLINK")  # never a live formula
     md = render_markdown(summaries, "insured")
     assert "## acme" in md and "## zenith" in md and "**Construction**: not stated" in md
+
+    quiet = fake_summary("/in/acme/sov.csv", "acme", None)
+    quiet.fields["red_flags"] = FieldResult("red_flags", "Conflicts", "list", "", [], 0, "none found")
+    assert "**Conflicts**: none found" in render_markdown([quiet]) and "**Construction**: not stated" in \
+        render_markdown([quiet])
+    assert json.loads(render_jsonl([quiet]))["red_flags"]["value"] == "none found"
+    assert list(csv.reader(io.StringIO(render_csv([quiet]))))[1][4:] == ["not stated", "none found"]
 
 
 def test_insured_groups() -> None:

@@ -57,6 +57,7 @@ class FieldView:
     kind: str
     statements: list[Statement]
     more: int = 0
+    empty: str = ""  # what the field reads with no statement ("": the template's not_stated)
 
 
 @dataclass
@@ -74,7 +75,7 @@ def _statement(summary: DocumentSummary, item: Item) -> Statement:
 
 
 def _field_view(result: FieldResult, statements: list[Statement], more: int) -> FieldView:
-    return FieldView(result.key, result.label, result.group, result.kind, statements, more)
+    return FieldView(result.key, result.label, result.group, result.kind, statements, more, result.empty)
 
 
 def document_views(summaries: Sequence[DocumentSummary]) -> list[View]:
@@ -148,7 +149,7 @@ def views_of(summaries: Sequence[DocumentSummary], per: str = "document") -> lis
 def value_text(view: FieldView, not_stated: str) -> str:
     """The field as one line: statements joined by "; ", or "not stated"."""
     if not view.statements:
-        return not_stated
+        return view.empty or not_stated
     text = "; ".join(s.text for s in view.statements)
     return text + (f" (+{view.more} more)" if view.more else "")
 
@@ -198,7 +199,7 @@ def render_markdown(summaries: Sequence[DocumentSummary], per: str = "document",
             group = fv.group
             label = f"{indent}- **{_md(fv.label)}**:"
             if not fv.statements:
-                lines.append(f"{label} {_md(not_stated)}")
+                lines.append(f"{label} {_md(fv.empty or not_stated)}")
             elif fv.kind == "text" and len(fv.statements) == 1:
                 s = fv.statements[0]
                 lines.append(f"{label} {_md(s.text)} ({', '.join(s.citations)}){_where(s)}")
@@ -267,7 +268,7 @@ def render_csv(summaries: Sequence[DocumentSummary], per: str = "document", not_
         for key in keys:
             fv = by_key.get(key)
             if fv is None or not fv.statements:
-                row.append(not_stated)
+                row.append((fv.empty if fv is not None else "") or not_stated)
                 continue
             text = "; ".join(f"{s.text} [{', '.join(s.citations)}]" for s in fv.statements)
             row.append(text + (f" (+{fv.more} more)" if fv.more else ""))

@@ -70,6 +70,7 @@ class FieldResult:
     group: str = ""
     items: list[Item] = field(default_factory=list)
     more: int = 0  # items beyond the template's max_items (counted, not shown)
+    empty: str = ""  # what the field reads when it has no item ("" : the template's not_stated)
 
     @property
     def stated(self) -> bool:
@@ -261,7 +262,7 @@ def view_of(profile: Profile, template: SummaryTemplate, document: str) -> dict[
     for spec in template.fields:
         items = statements(profile, spec, document)
         results[spec.key] = FieldResult(spec.key, spec.label, spec.kind, spec.group, items[:spec.max_items],
-                                        max(0, len(items) - spec.max_items))
+                                        max(0, len(items) - spec.max_items), spec.empty)
     return results
 
 

@@ -52,6 +52,7 @@ class FieldSpec:
     kind: str = "text"  # "text": one value per location (the profile's shown one); "list": every statement
     group: str = ""
     max_items: int = 10
+    empty: str = ""  # what an empty field reads instead of the template's not_stated ("none found")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _field(raw: dict[str, Any], index: int, fail: Any) -> FieldSpec:
         raise fail(f"field {index}: `key` must be lower case letters, digits and underscores")
     if key in RESERVED_KEYS:
         raise fail(f"field {key!r}: the key is reserved ({', '.join(sorted(RESERVED_KEYS))})")
-    unknown = sorted(set(raw) - {"key", "label", "from", "kind", "group", "max_items"})
+    unknown = sorted(set(raw) - {"key", "label", "from", "kind", "group", "max_items", "empty"})
     if unknown:
         raise fail(f"field {key!r}: unknown settings {', '.join(unknown)}")
     source = raw.get("from")
@@ -129,5 +130,8 @@ def _field(raw: dict[str, Any], index: int, fail: Any) -> FieldSpec:
     max_items = raw.get("max_items", 10)
     if not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 1:
         raise fail(f"field {key!r}: `max_items` must be a positive integer")
+    empty = raw.get("empty", "")
+    if not isinstance(empty, str):
+        raise fail(f"field {key!r}: `empty` must be a string")
     return FieldSpec(key=key, label=str(raw.get("label") or key.replace("_", " ").capitalize()), source=source,
-                     kind=kind, group=str(raw.get("group") or ""), max_items=max_items)
+                     kind=kind, group=str(raw.get("group") or ""), max_items=max_items, empty=empty.strip())

@@ -102,7 +102,7 @@ if report is not None and report.summaries:
         with st.expander(view.title):
             for fv in view.fields:
                 if not fv.statements:
-                    st.markdown(f"**{core.md_text(fv.label)}**: :gray[{core.md_text(not_stated)}]")
+                    st.markdown(f"**{core.md_text(fv.label)}**: :gray[{core.md_text(fv.empty or not_stated)}]")
                     continue
                 lines = [f"**{core.md_text(fv.label)}**"]
                 for statement in fv.statements:
