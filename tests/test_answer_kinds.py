@@ -34,6 +34,9 @@ def test_asked_kinds():
     assert kind_of("What is the bakery's three-year loss ratio?") == PERCENT
     assert kind_of("Which contractor serviced the sprinkler valves?") == NAME
     assert kind_of("What roof covering does the warehouse have?") is None
+    # progress, not a distance
+    assert kind_of("How far along is the roof replacement at the depot?") != DISTANCE
+    assert kind_of("How far behind schedule is the alarm upgrade?") != DISTANCE
 
 
 def test_how_much_asks_for_money_only_of_money():
@@ -73,3 +76,15 @@ def test_superlatives_and_amounts():
     assert superlative("What was the most recent inspection?") == 0
     assert superlative("What is the lowest deductible offered?") == -1
     assert amounts("paid $56,300; reserve USD 4k; limit $1.2M") == [56300.0, 4000.0, 1200000.0]
+
+
+def test_table_rows_written_one_per_line_are_units_of_their_own():
+    """Ingest writes each table row as one line of "header value" cells; two rows are never one unit."""
+    from assistant.grounding.evidence import split_units
+
+    text = ("Ref 17-A | Peril Hail | Settled USD 12,400 | Open reserve USD 0\n"
+            "Ref 18-C | Peril Escape of water from burst tank | Settled USD 3,100 | Open reserve USD 22,000\n"
+            "The adjuster closed both files in May.")
+    units = split_units(text)
+    assert [unit.kind for unit in units] == ["row", "row", "sentence"]
+    assert units[1].text.startswith("Ref 18-C") and units[1].text.endswith("USD 22,000")

@@ -8,6 +8,8 @@ facts); never an engine.
 Candidates keep their text verbatim (whitespace collapsed), so a quote taken from one is found in its
 source. Units:
 - a Markdown table row (`| a | b |`), whole, with the table's header row as its context;
+- a table row as ingest writes it, one line of "header value" cells ("Claim 24-1 | Paid $48,200"), whole:
+  consecutive rows never run together as one wrapped paragraph;
 - a list item (`- `, `* `, `•`, `1.`, `a)`), with its wrapped lines;
 - a sentence of a paragraph, where a paragraph joins lines wrapped at the page's width;
 - a line of figures ("Closed $184,500 $0 $184,500") continues the record before it, so a claim row of a
@@ -58,6 +60,7 @@ WordVectors = Callable[[Sequence[str]], dict[str, object]]  # words -> unit vect
 
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦‣]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
+_RECORD_CELL = re.compile(r"\S \| \S")  # the cell separator of a table row written as one line (`TableRow.text`)
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREVIATIONS = ("approx", "no", "nos", "st", "inc", "ltd", "co", "corp", "dr", "mr", "ms", "mrs", "vs", "etc",
                   "e.g", "i.e", "u.s", "fig", "sec", "para", "ave", "rd", "ft", "sq", "lbs", "lb", "max", "min",
@@ -181,6 +184,11 @@ def split_units(text: str, heading: str = "") -> list[Unit]:
             units.append(Unit(" ".join(stripped.split()), "row", header))
             continue
         header = ""
+        if _RECORD_CELL.search(stripped):  # a table row as ingest writes it: "Claim 24-1 | Paid $48,200"
+            flush_item()
+            flush_paragraph()
+            units.append(Unit(" ".join(stripped.split()), "row", current_heading))
+            continue
         if _HEADING.match(stripped):
             flush_item()
             flush_paragraph()

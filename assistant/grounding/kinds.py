@@ -34,8 +34,9 @@ _AUXILIARIES = frozenset("is was are were be been being do does did has have had
 _FOCUS_STOPS = _AUXILIARIES | frozenset(
     "the a an this that these those its their his her our at on in of for from to by with about under over "
     "into onto near next off up out per as than and or if whether".split())
-_DISTANCE_QUESTION = re.compile(r"\bhow\s+(?:far|close|near|distant)\b|\b(?:distance|setback|separation)\b",
-                                re.IGNORECASE)
+# "How far along / behind / into" asks about progress, not a distance.
+_DISTANCE_QUESTION = re.compile(r"\bhow\s+(?:far|close|near|distant)\b(?!\s+(?:along|behind|ahead|into|through)\b)|"
+                                r"\b(?:distance|setback|separation)\b", re.IGNORECASE)
 _COUNT_QUESTION = re.compile(r"\bhow\s+many\b|\bthe\s+number\s+of\b|\bwhat\s+number\s+of\b", re.IGNORECASE)
 _MONEY_WORDS = frozenset("premium premiums deductible deductibles limit limits sublimit sublimits value values tiv "
                          "cost costs price paid pay reserve reserves incurred revenue revenues sales payroll "
