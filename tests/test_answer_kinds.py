@@ -9,9 +9,11 @@ from assistant.grounding.kinds import (
     amounts,
     answers_kind,
     asked_kind,
+    asks_aggregate,
     counts_noun,
     focus_terms,
     holds_kind,
+    is_total_row,
     superlative,
 )
 
@@ -47,11 +49,19 @@ def test_how_much_asks_for_money_only_of_money():
     assert asked_kind("How much propane is kept in the yard tanks?", (), True, False) == "figure"
     assert kind_of("How much diesel does the generator day tank hold?") is None
     assert kind_of("How much of the roof was replaced?") is None
+    # "by how much": a difference, money only when money is named
+    assert kind_of("By how much does the loading dock sit below the street?") != MONEY
+    assert kind_of("By how much did the property premium go up?") == MONEY
 
 
 def test_values_held():
     assert holds_kind(DISTANCE, "Hydrant 310 ft from the loading dock.")
     assert not holds_kind(DISTANCE, "Hydrant at the corner of 5th Street.")
+    assert holds_kind(DISTANCE, "Engine 4 responds from 2.7 driving miles away.")
+    # a money column of a table row, its cells bare numbers; an area or a year is not money
+    assert holds_kind(MONEY, "Site 3 | Yr Blt 1971 | Bldg Amt 2,450,000 | Total SF 18000")
+    assert holds_kind(MONEY, "LocNo 2 | Contents_RC 880000")
+    assert not holds_kind(MONEY, "Site 3 | Yr Blt 1971 | Total SF 18,000")
     assert holds_kind(MONEY, "Deductible USD 25k per occurrence.")
     assert holds_kind(PERCENT, "Loss ratio 41.5% over five terms.")
     assert holds_kind(NAME, "Valves serviced by Northgate Fire Systems.", "Which contractor serviced the valves?")
@@ -88,3 +98,16 @@ def test_table_rows_written_one_per_line_are_units_of_their_own():
     units = split_units(text)
     assert [unit.kind for unit in units] == ["row", "row", "sentence"]
     assert units[1].text.startswith("Ref 18-C") and units[1].text.endswith("USD 22,000")
+
+
+def test_a_question_asks_for_the_totals_row_only_when_it_asks_for_an_aggregate():
+    assert asks_aggregate("What is the combined value of every building on the schedule?")
+    assert asks_aggregate("What is the bakery's three-year property loss ratio?")
+    assert asks_aggregate("What are the total values declared on the schedule?")
+    # "total" of one named record is that record's column
+    assert not asks_aggregate("What is the total incurred on the 2022 burglary claim?")
+    assert not asks_aggregate("What contents value is declared for the cold store building?")
+    assert is_total_row("Site TOTALS | Bldg Amt 9,100,000 | Cont Amt 2,000,000")
+    assert is_total_row("Peril Grand Total - 7 losses | Settled USD 310,000")
+    assert not is_total_row("Site 2 | Total Insured Value 4,000,000")
+    assert not is_total_row("The total was agreed with the broker.")

@@ -59,3 +59,31 @@ def test_the_largest_claim_is_the_largest_record_not_the_total(embedder):
     assert "143,900" in ranked[0].text
     assert ranked[0].signals["extreme"] == 1.0
     assert all(evidence.signals["extreme"] == 0.0 for evidence in ranked[1:])
+
+
+def _schedule_ranker(embedder):
+    """A schedule with a totals row, and a survey's notes beside it (a pool as retrieval gives one)."""
+    text = "\n".join([
+        "Site 1 | Premises Mill Lane bakehouse | Bldg Amt 4,200,000 | Cont Amt 1,150,000 | BI Amt 900,000",
+        "Site 2 | Premises Quay Road depot | Bldg Amt 1,800,000 | Cont Amt 640,000 | BI Amt 300,000",
+        "Site TOTALS | Bldg Amt 6,000,000 | Cont Amt 1,790,000 | BI Amt 1,200,000",
+    ])
+    chunk = Chunk(1, "/docs/pinewood-bakeries/schedule.xlsx", 1, 0, text, title="Pinewood Bakeries schedule")
+    notes = Chunk(2, "/docs/pinewood-bakeries/survey.pdf", 3, 0, "The bakehouse ovens are gas fired and were serviced "
+                  "in March. Flour is delivered by bulk tanker twice a week. The depot yard holds six delivery vans "
+                  "overnight. Staff smoke only at the shelter by the gate.", title="Pinewood Bakeries survey")
+    counts = {'"pinewood"': 1, '"bakeries"': 1, '"contents"': 3, '"value"': 6, '"schedule"': 2}
+    return [chunk, notes], EvidenceRanker(embed=embedder.embed,
+                                 document_frequency=lambda phrases: (40, {p: counts.get(p, 2) for p in phrases}))
+
+
+def test_a_totals_row_answers_an_aggregate_and_a_site_row_answers_for_its_site(embedder):
+    chunks, ranker = _schedule_ranker(embedder)
+    combined = ranker.rank(Question.parse("What are Pinewood Bakeries' combined contents values across all locations?"),
+                           candidates(chunks), {1: 1, 2: 2})
+    assert combined[0].text.startswith("Site TOTALS"), [e.text[:30] for e in combined]
+    assert combined[0].signals["total"] > 0 and combined[0].has_value  # bare amounts in a money column
+    one = ranker.rank(Question.parse("What contents value is declared for Pinewood's Quay Road depot?"),
+                      candidates(chunks), {1: 1, 2: 2})
+    assert one[0].text.startswith("Site 2"), [e.text[:30] for e in one]
+    assert next(e for e in one if e.text.startswith("Site TOTALS")).signals["total"] < 0

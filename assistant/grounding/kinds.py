@@ -14,6 +14,9 @@ Owns three readings of a question that the evidence ranker weighs (`assistant.gr
   find?", "Who *signed* off ..."), as opposed to the words that only name the subject.
 - **A superlative** (`superlative`): "largest / biggest / highest / worst" asks for the greatest amount
   among the candidates, "smallest / lowest / least" for the least.
+- **An aggregate** (`asks_aggregate`): "the total / overall / combined ...", "across the terms", "the
+  five-year loss ratio" asks for what a totals row states (`is_total_row`); any other question asks for a
+  record of its own, not the total.
 
 These are properties of English questions, not of any document set. Imports `assistant.grounding.verification`
 (normalisation, facts) only.
@@ -55,9 +58,17 @@ _SUPERLATIVE_MIN = frozenset("smallest lowest least cheapest".split())
 _MOST = re.compile(r"\bmost\s+(?:expensive|costly|severe|serious|damaging)\b", re.IGNORECASE)
 _LENGTH_UNITS = (r"(?:ft|feet|foot|mi|miles?|m|meters?|metres?|km|kilomet(?:er|re)s?|yards?|yds?|blocks?|"
                  r"minutes?|mins?)")
-_DISTANCE_VALUE = re.compile(rf"\d[\d,.]*\s*-?\s*{_LENGTH_UNITS}\b|\d\s*['’](?![\w])", re.IGNORECASE)
+# "3.4 road miles", "1.2 driving miles", "600 linear feet": a qualifier may stand between the number and its unit.
+_DISTANCE_VALUE = re.compile(rf"\d[\d,.]*\s*-?\s*(?:(?:road|driving|drive|travel|straight-line|linear|lineal)\s+)?"
+                             rf"{_LENGTH_UNITS}\b|\d\s*['’](?![\w])", re.IGNORECASE)
 _MONEY_VALUE = re.compile(r"[$£€]\s*\d|\b(?:usd|us\$|eur|gbp|cad|aud)\s*\d|\d[\d,.]*\s*(?:usd|dollars|eur|gbp)\b",
                           re.IGNORECASE)
+# A table column that holds money: its header names a value, a limit, a premium, a paid or reserved sum
+# ("Bldg Value (RC)", "TIV_Total", "BPP", "O/S Reserve"); its cells may be bare numbers ("14,900,000").
+_MONEY_HEADER_WORDS = frozenset("value values tiv limit limits premium premiums paid reserve reserves reserved incurred "
+                                "amount amt deductible bpp contents building bldg income bi rc acv cost costs "
+                                "outstanding os sales payroll revenue revenues".split())
+_BARE_AMOUNT = re.compile(r"^(.*?)\s+(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{4,}(?:\.\d+)?)$")
 _PERCENT_VALUE = re.compile(r"\d\s*%|\d\s*(?:percent|per\s+cent)\b", re.IGNORECASE)
 _COUNT_NUMBER = re.compile(r"^(?:\d[\d,]*|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
@@ -86,7 +97,7 @@ def focus_terms(question: str) -> tuple[str, ...]:
     focus: list[str] = []
     skipping = wh in ("what", "which", "how", "whose") or wh.endswith("there")  # "what is the PML": skip "is the"
     for word in rest:
-        if word.endswith("'s"):  # "Oakridge's five-year loss ratio": the possessor names the subject
+        if word.endswith(("'s", "s'")):  # "Oakridge's five-year loss ratio": the possessor names the subject
             focus, skipping = [], True
             continue
         if skipping and (word in _FOCUS_STOPS or word in ("any", "some")):
@@ -117,6 +128,8 @@ def _how_much_asks_money(question: str) -> bool:
     found = re.search(r"\bhow\s+much\b(.*)", question, re.IGNORECASE)
     if not found:
         return False
+    if re.search(r"\bby\s+how\s+much\b", question, re.IGNORECASE):  # a difference: money only of money
+        return bool(set(_words(question)) & _MONEY_WORDS)
     following = _words(found.group(1))
     if not following or following[0] in _AUXILIARIES:
         return True
@@ -153,6 +166,32 @@ def asked_kind(question: str, focus: tuple[str, ...], wants_figure: bool, wants_
     return FIGURE if wants_figure else None
 
 
+_AGGREGATE_QUESTION = re.compile(
+    r"\b(?:overall|combined|aggregate|cumulative|all\s+(?:locations|buildings|terms|years|policy\s+terms)|"
+    r"across\s+(?:the\s+|all\s+)?(?:[\w-]+\s+){0,2}(?:terms|years|periods|policies|locations|buildings)|"
+    r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[- ]year)\b", re.IGNORECASE)
+# "Total" asks for the totals row unless the question names the record it wants: "the total incurred on
+# the slip-and-fall claim", "the total insured value of the tower building" ask for a column of one row.
+_TOTAL_WORD = re.compile(r"\btotals?\b", re.IGNORECASE)
+_RECORD_NOUN = re.compile(r"\b(?:claims?|loss|building|bldg|location|loc|site|premises|structure|term|occurrence|"
+                          r"unit|wing|tower|warehouse|plant)\b", re.IGNORECASE)
+_TOTAL_CELL = re.compile(r"\b(?:grand\s+)?(?:total|totals|subtotal|all\s+locations)\s*(?:$|[-–(:])", re.IGNORECASE)
+
+
+def asks_aggregate(question: str) -> bool:
+    """Whether the question asks for a figure over a whole schedule or history ("the total insured value",
+    "the overall loss ratio across the terms", "the five-year loss ratio"), as a totals row states it."""
+    if _AGGREGATE_QUESTION.search(question):
+        return True
+    return bool(_TOTAL_WORD.search(question)) and not _RECORD_NOUN.search(question)
+
+
+def is_total_row(text: str) -> bool:
+    """A table row that totals the others: one of its cells ends in "Total" ("Location No TOTAL",
+    "Cause of Loss TOTAL - 4 claim(s)", "Loc # Totals"); a column named "Total Insured Value" does not count."""
+    return " | " in text and any(_TOTAL_CELL.search(cell.strip()) for cell in text.split(" | "))
+
+
 def holds_kind(kind: str | None, text: str, question: str = "", counted: tuple[str, ...] = ()) -> bool:
     """Whether `text` states a value of `kind`; `counted` are the nouns a count must stand before."""
     if kind is None:
@@ -160,7 +199,7 @@ def holds_kind(kind: str | None, text: str, question: str = "", counted: tuple[s
     if kind == DISTANCE:
         return bool(_DISTANCE_VALUE.search(text))
     if kind == MONEY:
-        return bool(_MONEY_VALUE.search(text))
+        return bool(_MONEY_VALUE.search(text)) or _money_cell(text)
     if kind == PERCENT:
         return bool(_PERCENT_VALUE.search(text))
     if kind == DATE:
@@ -177,6 +216,20 @@ def holds_kind(kind: str | None, text: str, question: str = "", counted: tuple[s
         return False
     found = facts(text)
     return bool(found.figures or found.dates)
+
+
+def _money_cell(text: str) -> bool:
+    """A table row's cell (`TableRow.text`: "header value | ...") whose header is a money column and whose
+    value a bare amount of 1,000 or more: "Total Insured Value 14,900,000", "Building_RC 15050000"."""
+    if " | " not in text:
+        return False
+    for cell in text.split(" | "):
+        found = _BARE_AMOUNT.match(cell.strip())
+        if found and float(found.group(2).replace(",", "")) >= 1000:
+            header = {word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", found.group(1))}
+            if header & _MONEY_HEADER_WORDS:
+                return True
+    return False
 
 
 def answers_kind(kind: str | None, text: str, question: str = "", counted: tuple[str, ...] = ()) -> bool | None:
