@@ -65,8 +65,8 @@ _MONEY_VALUE = re.compile(r"[$£€]\s*\d|\b(?:usd|us\$|eur|gbp|cad|aud)\s*\d|\d
                           re.IGNORECASE)
 # A table column that holds money: its header names a value, a limit, a premium, a paid or reserved sum
 # ("Bldg Value (RC)", "TIV_Total", "BPP", "O/S Reserve"); its cells may be bare numbers ("14,900,000").
-_MONEY_HEADER_WORDS = frozenset("value values tiv limit limits premium premiums paid reserve reserves reserved incurred "
-                                "amount amt deductible bpp contents building bldg income bi rc acv cost costs "
+_MONEY_HEADER_WORDS = frozenset("value values tiv limit limits premium premiums paid reserve reserves reserved "
+                                "incurred amount amt deductible bpp contents building bldg income bi rc acv cost costs "
                                 "outstanding os sales payroll revenue revenues".split())
 _BARE_AMOUNT = re.compile(r"^(.*?)\s+(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{4,}(?:\.\d+)?)$")
 _PERCENT_VALUE = re.compile(r"\d\s*%|\d\s*(?:percent|per\s+cent)\b", re.IGNORECASE)
