@@ -153,3 +153,12 @@ def test_engine_factory_is_called_only_when_needed() -> None:
     answerer.search_many = lambda queries, k: [[hit(1, "The roof is a metal deck.", 0.9)]]
     assert not answerer.answer("What is the roof?").declined
     assert built == [1]
+
+
+def test_an_extractive_answer_may_cut_a_sentence_into_clauses_but_never_a_table_row() -> None:
+    from assistant.answering.schema import answer_spans
+
+    sentence = "The depot is sprinklered throughout, with a wet-pipe system installed in 2011 and tested in May."
+    assert "with a wet-pipe system installed in 2011" in answer_spans(sentence)
+    row = "Site 2 - Quay Road depot | Constr Joisted masonry, 1964 | Sprinklered N | Bldg Amt 1,800,000"
+    assert answer_spans(row) == [row]

@@ -35,8 +35,11 @@ MAX_EVIDENCE_ITEMS = 1  # the 135M model repeats its quote when allowed two
 
 def answer_spans(text: str) -> list[str]:
     """The parts of a unit an extractive answer may be: its clauses (split at ";", ",", " - ", "which",
-    "and", of three words or more) and the whole unit, each verbatim."""
+    "and", of three words or more) and the whole unit, each verbatim. A table row is only ever whole: a
+    clause cut from it ("Masonry Non-Combustible | Year Built 1998") would lose the record it belongs to."""
     spans = [text]
+    if " | " in text:
+        return spans
     for part in re.split(r"\s*[;,]\s+|\s+[-–—]\s+|\s+(?=which\b|and\b|where\b|with\b)", text):
         part = part.strip(" .;,")
         if len(part.split()) >= 3 and part not in spans:
