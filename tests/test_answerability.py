@@ -87,3 +87,17 @@ def test_a_totals_row_answers_an_aggregate_and_a_site_row_answers_for_its_site(e
                       candidates(chunks), {1: 1, 2: 2})
     assert one[0].text.startswith("Site 2"), [e.text[:30] for e in one]
     assert next(e for e in one if e.text.startswith("Site TOTALS")).signals["total"] < 0
+
+
+def test_the_trades_shorthand_holds_the_words_it_stands_for(embedder):
+    """Field notes in shorthand ("Hyd", "FD ... stn", "Sprk", "bldg") answer questions in full words."""
+    ranker = EvidenceRanker(embed=embedder.embed, document_frequency=lambda phrases: (40, dict.fromkeys(phrases, 2)))
+    plug = Question.parse("How close is the nearest fire plug to the Tannery Row bakery?")
+    support = ranker.term_support(plug, ["Hyd: 310 ft, cnr Tannery Row / Mill Lane."])[0]
+    assert support["plug"] == 1.0
+    station = Question.parse("Which fire department station responds to the bakery?")
+    support = ranker.term_support(station, ["FD: Harlow Vol FD, resp stn #2, 3.1 mi."])[0]
+    assert support["department"] == support["station"] == support["responds"] == 1.0
+    # an ordinary word is not shorthand: "Inc." is not "incurred", "NC" (a state) not non-combustible
+    incurred = Question.parse("What was incurred on the claim?")
+    assert ranker.term_support(incurred, ["Harlow Bakeries Inc., Raleigh NC"])[0]["incurred"] < 1.0

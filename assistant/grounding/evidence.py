@@ -17,7 +17,8 @@ source. Units:
 
 Ranking (`EvidenceRanker.rank`) sums, per candidate: the embedder's cosine to the question (scaled within
 the candidate set), the question's content terms found in it weighted by their rarity in the workspace
-(IDF, soft matched: stems, then word embeddings for synonyms such as "biggest"/"largest"), whether it
+(IDF, soft matched: stems, the trade's shorthand such as "Hyd", "FD", "bldg" for the words they stand for
+(`assistant.grounding.trade_words`), then word embeddings for synonyms such as "biggest"/"largest"), whether it
 holds the kind of value asked for (a figure, a date), whether it is a totals row where the question asks
 for an aggregate (or for one record: then the totals row is pushed down), and its passage's retrieval
 rank. Query likelihood with the bundled generator (UPR, Sachan et al. 2022) was measured and left out: with the
@@ -45,6 +46,7 @@ from assistant.grounding.kinds import (
     superlative,
 )
 from assistant.grounding.sources import submission_of
+from assistant.grounding.trade_words import expansions
 from assistant.grounding.verification import (
     NEGATIONS,
     NOT_CONTENT,
@@ -454,7 +456,8 @@ class EvidenceRanker:
         import numpy as np
 
         word_sets = [set(re.findall(r"[a-z][a-z'-]*[a-z]|\d[\d,.]*", normalize(text))) for text in texts]
-        stems_of = [{stem(word) for word in words} | content_terms(" ".join(words)) for words in word_sets]
+        stems_of = [{stem(word) for word in words} | content_terms(" ".join(words))
+                    | {stem(full) for word in words for full in expansions(word)} for words in word_sets]
         all_words = sorted({word for words in word_sets for word in words
                             if len(word) >= 3 and word not in STOPWORDS and not word[0].isdigit()})
         need_soft = [term for term in question.terms if not term[0].isdigit()]
