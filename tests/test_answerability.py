@@ -101,3 +101,12 @@ def test_the_trades_shorthand_holds_the_words_it_stands_for(embedder):
     # an ordinary word is not shorthand: "Inc." is not "incurred", "NC" (a state) not non-combustible
     incurred = Question.parse("What was incurred on the claim?")
     assert ranker.term_support(incurred, ["Harlow Bakeries Inc., Raleigh NC"])[0]["incurred"] < 1.0
+
+
+def test_one_peril_never_stands_in_for_another(embedder):
+    """"Wildfire" lies close to "fire" for the embedder, but a fire deductible is not a wildfire deductible."""
+    ranker = EvidenceRanker(embed=embedder.embed, document_frequency=lambda phrases: (40, dict.fromkeys(phrases, 2)))
+    asked = Question.parse("What wildfire deductible applies to the Dunmore sawmill?")
+    assert ranker.term_support(asked, ["Fire deductible $25,000 per occurrence at the sawmill."])[0]["wildfire"] == 0.0
+    windy = Question.parse("What windstorm deductible applies to the Dunmore sawmill?")
+    assert ranker.term_support(windy, ["Named storm deductible 2% of TIV."])[0]["windstorm"] > 0.6  # the same peril

@@ -18,7 +18,8 @@ source. Units:
 Ranking (`EvidenceRanker.rank`) sums, per candidate: the embedder's cosine to the question (scaled within
 the candidate set), the question's content terms found in it weighted by their rarity in the workspace
 (IDF, soft matched: stems, the trade's shorthand such as "Hyd", "FD", "bldg" for the words they stand for
-(`assistant.grounding.trade_words`), then word embeddings for synonyms such as "biggest"/"largest"), whether it
+(`assistant.grounding.trade_words`), then word embeddings for synonyms such as "biggest"/"largest", never
+one peril for another), whether it
 holds the kind of value asked for (a figure, a date), whether it is a totals row where the question asks
 for an aggregate (or for one record: then the totals row is pushed down), and its passage's retrieval
 rank. Query likelihood with the bundled generator (UPR, Sachan et al. 2022) was measured and left out: with the
@@ -46,7 +47,7 @@ from assistant.grounding.kinds import (
     superlative,
 )
 from assistant.grounding.sources import submission_of
-from assistant.grounding.trade_words import expansions
+from assistant.grounding.trade_words import expansions, other_peril
 from assistant.grounding.verification import (
     NEGATIONS,
     NOT_CONTENT,
@@ -471,7 +472,9 @@ class EvidenceRanker:
                 if stem(term) in stems or term in words:
                     support[term] = 1.0
                 elif matrix is not None and term in vectors:
-                    best = float(np.max(matrix @ vectors[term]))
+                    scores = matrix @ vectors[term]
+                    best = max((float(score) for word, score in zip(candidates_, scores, strict=True)
+                                if not other_peril(term, word)), default=0.0)
                     support[term] = best if best >= self.soft_match else 0.0
                 else:
                     support[term] = 0.0

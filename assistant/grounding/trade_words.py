@@ -2,7 +2,9 @@
 words they stand for, so a question's words find a note written in shorthand ("Hyd: 220 ft", "FD: resp stn
 #3, 2.4 mi", "Sprk: wet, 100%", "Orig bldg 1924, 2 sty").
 
-`expansions(word)` gives the full words a written word stands for (none for an ordinary word). The table
+`expansions(word)` gives the full words a written word stands for (none for an ordinary word);
+`other_peril(term, word)` says that two words name different perils, which must never stand in for each
+other however close their meanings lie ("wildfire" is not "fire", "hail" is not "flood"). The table
 holds the abbreviations of COPE surveys, ACORD schedules and loss runs in general use, and a few names the
 trade uses for the same thing ("fire plug" for a hydrant, "fire brigade" for the fire department); it is
 not drawn from any document set. Imports nothing of the product.
@@ -41,3 +43,27 @@ _TABLE: dict[str, tuple[str, ...]] = {
 def expansions(word: str) -> tuple[str, ...]:
     """The words `word` (lower case) stands for in the trade's shorthand; empty for any other word."""
     return _TABLE.get(word, ())
+
+
+# Perils as the trade insures them: a word stands in for a peril's term only from the same group.
+_PERILS: tuple[frozenset[str], ...] = (
+    frozenset({"wildfire", "wildfires", "bushfire", "brushfire", "wildland", "brush"}),
+    frozenset({"fire", "fires", "blaze"}),
+    frozenset({"windstorm", "windstorms", "wind", "winds", "tornado", "tornadoes", "hurricane", "hurricanes",
+               "cyclone", "typhoon", "storm", "storms", "named"}),
+    frozenset({"hail", "hailstorm", "hailstorms"}),
+    frozenset({"flood", "floods", "flooding", "surge"}),
+    frozenset({"earthquake", "earthquakes", "quake", "seismic", "tremor"}),
+    frozenset({"theft", "burglary", "crime", "dishonesty", "robbery"}),
+    frozenset({"freeze", "freezing", "frozen"}),
+    frozenset({"explosion", "explosions"}),
+    frozenset({"lightning"}),
+    frozenset({"cyber"}),
+)
+_PERIL_OF = {word: group for group in _PERILS for word in group}
+
+
+def other_peril(term: str, word: str) -> bool:
+    """Whether `term` and `word` (lower case) both name perils, and different ones."""
+    group = _PERIL_OF.get(term)
+    return group is not None and word in _PERIL_OF and word not in group
