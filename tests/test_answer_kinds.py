@@ -62,6 +62,10 @@ def test_values_held():
     assert holds_kind(MONEY, "Site 3 | Yr Blt 1971 | Bldg Amt 2,450,000 | Total SF 18000")
     assert holds_kind(MONEY, "LocNo 2 | Contents_RC 880000")
     assert not holds_kind(MONEY, "Site 3 | Yr Blt 1971 | Total SF 18,000")
+    # with a question, only a column it asks about: a building amount is not a premium
+    row = "Site 3 | Bldg Amt 2,450,000 | Total SF 18000"
+    assert holds_kind(MONEY, row, "What building value is declared for site 3?")
+    assert not holds_kind(MONEY, row, "What premium was quoted for the account?")
     assert holds_kind(MONEY, "Deductible USD 25k per occurrence.")
     assert holds_kind(PERCENT, "Loss ratio 41.5% over five terms.")
     assert holds_kind(NAME, "Valves serviced by Northgate Fire Systems.", "Which contractor serviced the valves?")

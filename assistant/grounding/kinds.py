@@ -19,13 +19,14 @@ Owns three readings of a question that the evidence ranker weighs (`assistant.gr
   record of its own, not the total.
 
 These are properties of English questions, not of any document set. Imports `assistant.grounding.verification`
-(normalisation, facts) only.
+(normalisation, facts) and `assistant.grounding.trade_words` (the trade's shorthand) only.
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.grounding.trade_words import expansions
 from assistant.grounding.verification import STOPWORDS, dates, facts, figures, normalize, stem
 
 DISTANCE, COUNT, MONEY, PERCENT, NAME, DATE, FIGURE = "distance", "count", "money", "percent", "name", "date", "figure"
@@ -199,7 +200,7 @@ def holds_kind(kind: str | None, text: str, question: str = "", counted: tuple[s
     if kind == DISTANCE:
         return bool(_DISTANCE_VALUE.search(text))
     if kind == MONEY:
-        return bool(_MONEY_VALUE.search(text)) or _money_cell(text)
+        return bool(_MONEY_VALUE.search(text)) or _money_cell(text, question)
     if kind == PERCENT:
         return bool(_PERCENT_VALUE.search(text))
     if kind == DATE:
@@ -218,16 +219,22 @@ def holds_kind(kind: str | None, text: str, question: str = "", counted: tuple[s
     return bool(found.figures or found.dates)
 
 
-def _money_cell(text: str) -> bool:
+def _money_cell(text: str, question: str = "") -> bool:
     """A table row's cell (`TableRow.text`: "header value | ...") whose header is a money column and whose
-    value a bare amount of 1,000 or more: "Total Insured Value 14,900,000", "Building_RC 15050000"."""
+    value a bare amount of 1,000 or more: "Total Insured Value 14,900,000", "Building_RC 15050000". With a
+    question, the column must be one it asks about (its header shares a word with the question, the
+    trade's shorthand read in full): a premium question is not answered by a building limit column."""
     if " | " not in text:
         return False
+    asked = {stem(word) for word in _words(question)}
     for cell in text.split(" | "):
         found = _BARE_AMOUNT.match(cell.strip())
         if found and float(found.group(2).replace(",", "")) >= 1000:
             header = {word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", found.group(1))}
-            if header & _MONEY_HEADER_WORDS:
+            if not header & _MONEY_HEADER_WORDS:
+                continue
+            named = {stem(word) for word in header} | {stem(full) for word in header for full in expansions(word)}
+            if not question or named & asked:
                 return True
     return False
 
