@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.grounding.evidence import Evidence
+from assistant.grounding.kinds import row_cells
 
 SCHEMA_NAME = "grounded_answer"
 MAX_ANSWER_CHARS = 200
@@ -38,7 +39,7 @@ def answer_spans(text: str) -> list[str]:
     "and", of three words or more) and the whole unit, each verbatim. A table row is only ever whole: a
     clause cut from it ("Masonry Non-Combustible | Year Built 1998") would lose the record it belongs to."""
     spans = [text]
-    if " | " in text:
+    if row_cells(text):
         return spans
     for part in re.split(r"\s*[;,]\s+|\s+[-–—]\s+|\s+(?=which\b|and\b|where\b|with\b)", text):
         part = part.strip(" .;,")

@@ -19,11 +19,11 @@ Ranking (`EvidenceRanker.rank`) sums, per candidate: the embedder's cosine to th
 the candidate set), the question's content terms found in it weighted by their rarity in the workspace
 (IDF, soft matched: stems, the trade's shorthand such as "Hyd", "FD", "bldg" for the words they stand for
 (`assistant.grounding.trade_words`), then word embeddings for synonyms such as "biggest"/"largest", never
-one peril for another), whether it
-holds the kind of value asked for (a figure, a date), whether it is a totals row where the question asks
-for an aggregate (or for one record: then the totals row is pushed down), and its passage's retrieval
-rank. Query likelihood with the bundled generator (UPR, Sachan et al. 2022) was measured and left out: with the
-135M model it moved the right unit out of first place (held-out set: 0.32 -> 0.23 at the top 6).
+one peril for another), whether it holds the kind of value asked for (a figure, a date), whether it is a
+totals row where the question asks for an aggregate (or for one record: then the totals row is pushed
+down), and its passage's retrieval rank. Query likelihood with the bundled generator (UPR, Sachan et al.
+2022) was measured and left out: with the 135M model it moved the right unit out of first place
+(held-out set: 0.32 -> 0.23 at the top 6).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from assistant.grounding.kinds import (
     focus_terms,
     holds_kind,
     is_total_row,
+    row_cells,
     superlative,
 )
 from assistant.grounding.sources import submission_of
@@ -66,7 +67,6 @@ WordVectors = Callable[[Sequence[str]], dict[str, object]]  # words -> unit vect
 
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦‣]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
-_RECORD_CELL = re.compile(r"\S \| \S")  # the cell separator of a table row written as one line (`TableRow.text`)
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREVIATIONS = ("approx", "no", "nos", "st", "inc", "ltd", "co", "corp", "dr", "mr", "ms", "mrs", "vs", "etc",
                   "e.g", "i.e", "u.s", "fig", "sec", "para", "ave", "rd", "ft", "sq", "lbs", "lb", "max", "min",
@@ -190,7 +190,7 @@ def split_units(text: str, heading: str = "") -> list[Unit]:
             units.append(Unit(" ".join(stripped.split()), "row", header))
             continue
         header = ""
-        if _RECORD_CELL.search(stripped):  # a table row as ingest writes it: "Claim 24-1 | Paid $48,200"
+        if row_cells(stripped):  # a table row as ingest writes it: "Claim 24-1 | Paid $48,200"
             flush_item()
             flush_paragraph()
             units.append(Unit(" ".join(stripped.split()), "row", current_heading))

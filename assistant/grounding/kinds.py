@@ -187,10 +187,16 @@ def asks_aggregate(question: str) -> bool:
     return bool(_TOTAL_WORD.search(question)) and not _RECORD_NOUN.search(question)
 
 
+def row_cells(text: str) -> list[str]:
+    """The cells of a table row as ingest writes it (`TableRow.text`: "Claim 24-1 | Paid $48,200", or a
+    Markdown row); empty for any other text."""
+    return [cell.strip() for cell in text.strip().strip("|").split(" | ")] if " | " in text else []
+
+
 def is_total_row(text: str) -> bool:
     """A table row that totals the others: one of its cells ends in "Total" ("Location No TOTAL",
     "Cause of Loss TOTAL - 4 claim(s)", "Loc # Totals"); a column named "Total Insured Value" does not count."""
-    return " | " in text and any(_TOTAL_CELL.search(cell.strip()) for cell in text.split(" | "))
+    return any(_TOTAL_CELL.search(cell) for cell in row_cells(text))
 
 
 def holds_kind(kind: str | None, text: str, question: str = "", counted: tuple[str, ...] = ()) -> bool:
@@ -224,11 +230,9 @@ def _money_cell(text: str, question: str = "") -> bool:
     value a bare amount of 1,000 or more: "Total Insured Value 14,900,000", "Building_RC 15050000". With a
     question, the column must be one it asks about (its header shares a word with the question, the
     trade's shorthand read in full): a premium question is not answered by a building limit column."""
-    if " | " not in text:
-        return False
     asked = {stem(word) for word in _words(question)}
-    for cell in text.split(" | "):
-        found = _BARE_AMOUNT.match(cell.strip())
+    for cell in row_cells(text):
+        found = _BARE_AMOUNT.match(cell)
         if found and float(found.group(2).replace(",", "")) >= 1000:
             header = {word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", found.group(1))}
             if not header & _MONEY_HEADER_WORDS:

@@ -34,9 +34,8 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "bi": ("business", "income", "interruption"), "ee": ("extra", "expense"), "ded": ("deductible",),
     "deds": ("deductibles",), "prem": ("premium",), "insd": ("insured",), "eff": ("effective",),
     "os": ("outstanding", "reserve"), "dol": ("date", "loss"), "clm": ("claim",), "clms": ("claims",),
-    "rec": ("recommendation",),
-    "recs": ("recommendations",), "loc": ("location",), "locs": ("locations",), "approx": ("approximately",),
-    "mi": ("miles",), "ft": ("feet",),
+    "rec": ("recommendation",), "recs": ("recommendations",), "loc": ("location",), "locs": ("locations",),
+    "approx": ("approximately",), "mi": ("miles",), "ft": ("feet",),
 }
 
 
