@@ -411,7 +411,8 @@ class Assistant:
         `rules_path`, else <workspace>/rules.toml; a RulesError in one line when none is found or it is bad)."""
         from assistant.profile.rules import check, load_rules
 
-        return check(self.profile(name), load_rules(self.rules_file(rules_path)))
+        profile = self.profile(name)
+        return check(profile, load_rules(self.rules_file(rules_path)), self.profiles.statements(profile))
 
     def memo(self, name: str, out: Path, rules_path: Path | None = None) -> list[Path]:
         """The referral memo of a submission (profile and rules check) written to `out` (.md or .docx);
@@ -422,7 +423,7 @@ class Assistant:
         target = memo_target(out)  # a bad path or rules file fails before the profile is built
         rules = load_rules(self.rules_file(rules_path))
         profile = self.profile(name)
-        return write_memo(profile, check(profile, rules), target)
+        return write_memo(profile, check(profile, rules, self.profiles.statements(profile)), target)
 
     # ---- tuning -----------------------------------------------------------------------------
 

@@ -265,7 +265,7 @@ def main() -> None:
         score = Score()
         score_fields(gold, profile, score)
         found, wanted, missed, false = score_conflicts(gold, profile)
-        report = check(profile, rules)
+        report = check(profile, rules, core.profiles.statements(profile))
         t_found, t_wanted, t_missed, t_false = score_triggers(gold, profile, report)
         triggers_found += t_found
         triggers_gold += t_wanted

@@ -11,6 +11,7 @@ import pytest
 
 from assistant.profile.model import FieldValue, LocationProfile, Source, Sourced
 from assistant.profile.rules import RulesError, check, draft_rules, find_rules, load_rules, parse_rules
+from assistant.profile.statements import Statement
 from tests.conftest import SAMPLE_DOCS
 from tests.rules_profiles import LOSS_RUN, SOV, harbor_profile
 
@@ -42,7 +43,8 @@ def rule_toml(rule_id: str = "big", *, section: str = '"5.3"', applies_to: str =
 
 def test_starter_rules_load_and_cover_the_guideline_sections(starter) -> None:
     sections = {rule.section for rule in starter.rules}
-    assert {"2.1", "3.1", "3.2", "3.3", "3.4", "4", "5.1", "5.2", "5.3", "5.4", "6.1", "6.2", "7.3"} <= sections
+    assert {"2.1", "3.1", "3.2", "3.3", "3.4", "4", "5.1", "5.2", "5.3", "5.4", "6.1", "6.2", "7.1", "7.2", "7.3",
+            "9"} <= sections
     assert starter.rules and not starter.unreviewed and all(rule.reviewed for rule in starter.rules)
     assert "Summit Ridge" in starter.guideline
 
@@ -246,6 +248,86 @@ def test_recommendation_rules_need_an_inspection(tmp_path: Path) -> None:
     assert check(profile, rules).result("open-high").status == "cannot_check"
     profile.roles = {"/docs/harbor-foods/fire_inspection_2024.pdf": "inspection"}
     assert check(profile, rules).result("open-high").status == "clear"
+
+
+# ---- statement rules: what the documents say about a class hazard ------------------------------------------
+
+CAMPUS = "/docs/acme-foods/risk_survey_2025.pdf"
+
+
+def said(text: str, following: str = "", page: int = 3) -> Statement:
+    return Statement(text, following, Source(file=CAMPUS, location=f"page {page}", quote=text, page=page,
+                                             role="inspection"))
+
+
+def test_a_statement_rule_fires_once_on_a_denied_listing_and_quotes_the_sentence(starter) -> None:
+    statements = [
+        said("The dock office walls are EPS sandwich panels."),  # names the hazard, says nothing more
+        said("Blast freezers are lined with EPS sandwich panels (2011).",  # the denial in the sentence after it
+             "They have no FM 4880 or UL 1040 label and are presumed unlisted.", page=4),
+        said("The new dock walls are polyisocyanurate-core panels.", "Each carries an FM Approved label.", page=5),
+    ]
+    report = check(harbor_profile(), starter, statements)
+    foam = report.result("foam-plastic-panels")
+    assert foam.status == "fired" and [t.subject for t in foam.triggers] == ["submission"]
+    quoted = [item for item in foam.triggers[0].evidence if item.field == "statement"]
+    assert [item.cite() for item in quoted] == ["risk_survey_2025.pdf, page 4"]  # both sentences, quoted once
+    assert quoted[0].sources[0].quote == ("Blast freezers are lined with EPS sandwich panels (2011). They have no "
+                                          "FM 4880 or UL 1040 label and are presumed unlisted.")
+    assert report.result("cold-storage-unlisted-panels").status == "fired"  # harbor is a refrigerated warehouse
+    # the same panels with the listing affirmed: clear (a sentence that names them and says so answers the rule);
+    # without statements the rule cannot be checked
+    statements[1] = said("Blast freezers are lined with EPS sandwich panels (2011).", "All carry FM 4880 labels.")
+    assert check(harbor_profile(), starter, statements).result("foam-plastic-panels").status == "clear"
+    assert check(harbor_profile(), starter).result("foam-plastic-panels").status == "cannot_check"
+
+
+def test_a_hazard_whose_requirement_no_sentence_addresses_cannot_be_checked(starter) -> None:
+    result = check(harbor_profile(), starter, [said("Blast freezers are lined with EPS sandwich panels (2011).")]
+                   ).result("foam-plastic-panels")
+    assert result.status == "cannot_check" and not result.triggers
+    assert result.unchecked == ['submission: cannot check: risk_survey_2025.pdf, page 3 ("Blast freezers are lined '
+                                'with EPS sandwich panels (2011)."): context states none of [FM 4880, UL 1040, FM '
+                                'Approved, approved, approval, listed, listing]']
+    # no hazard named (or the hazard denied): nothing to check
+    for text in ("No foam plastic panels are used anywhere in the building.", "Walls are precast concrete."):
+        assert check(harbor_profile(), starter, [said(text)]).result("foam-plastic-panels").status == "clear"
+
+
+def test_a_statement_rule_weighs_dates_against_the_effective_date(starter) -> None:
+    old = said("Their process safety management audit was last done on 03/15/2019 by an outside firm.")
+    recent = said("A PSM compliance audit was completed in May 2023.")
+    assert check(harbor_profile(), starter, [old]).result("ammonia-psm-audit").status == "fired"  # effective 2025
+    assert check(harbor_profile(), starter, [recent]).result("ammonia-psm-audit").status == "clear"
+    undated = harbor_profile()
+    undated.effective_date = None
+    result = check(undated, starter, [old]).result("ammonia-psm-audit")
+    assert result.status == "cannot_check" and "effective_date not stated" in result.unchecked[0]
+
+
+def test_a_statement_rule_reads_separations_not_heights(tmp_path: Path) -> None:
+    rules = load_rules(write(tmp_path, rule_toml(
+        "yard", applies_to="statement", section='"7.2"',
+        conditions='{ field = "text", op = "states_any", value = ["lumber", "pallet"] }, '
+                   '{ field = "separation_ft", op = "<=", value = 100 }')))
+    def status(text: str) -> str:
+        return check(harbor_profile(), rules, [said(text)]).result("yard").status
+
+    assert status("A lumber yard sits 60 ft north of the plant.") == "fired"
+    assert status("Lumber is racked 14 ft high inside the mill.") == "clear"  # a height, not a distance
+    assert status("A lumber yard lies 250 feet from the east wall.") == "clear"
+    assert status("No pallets are stored within 50 feet of the building.") == "clear"  # denied
+
+
+def test_location_and_recommendation_rules_may_weigh_the_submissions_class(starter) -> None:
+    profile = harbor_profile()  # refrigerated warehouse: not a senior-living class
+    laundry = profile.location("2")
+    laundry.fields["construction_class"].value.value = 1  # frame, unsprinklered
+    assert check(profile, starter).result("senior-living-frame-sprinklered").status == "clear"
+    profile.location("1").fields["occupancy"].value.value = "Assisted living, 80 units"
+    result = check(profile, starter).result("senior-living-frame-sprinklered")
+    assert [t.subject for t in result.triggers] == ["location 2"]
+    assert any(item.field == "location 1 occupancy" for item in result.triggers[0].evidence)
 
 
 # ---- unreviewed rules --------------------------------------------------------------------------------------
@@ -456,6 +538,9 @@ def test_cli_check_prints_triggers_and_json(cli) -> None:
     assert result.exit_code == 0, result.output
     assert "FIRED  § 5.3 large-loss: Home Office referral" in result.stdout
     assert "claim NBM-23-000588: incurred 184,500 > 150,000" in result.stdout
+    # a statement rule, read from the ingested documents: the inspection's sentence, quoted with its page
+    assert "FIRED  § 4 foam-plastic-panels" in result.stdout
+    assert "non-approved combustible foam.  [fire_inspection_2024.pdf, page 1]" in result.stdout
     result = invoke("check", "harbor-foods", "--rules", STARTER, "--json")
     report = json.loads(result.stdout)
     assert {r["rule_id"] for r in report["results"] if r["status"] == "fired"} >= {"large-loss", "claim-frequency"}

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.answering.citations import check_citations
 from assistant.answering.pipeline import verify_answer
-from assistant.grounding.verification import facts, normalize, quote_in_source, verify_claim
+from assistant.grounding.verification import affirms, facts, normalize, quote_in_source, verify_claim
 from index.types import Chunk
 
 FIRE = Chunk(11, "/docs/harbor-foods/fire_inspection_2024.pdf", 2, 0,
@@ -95,3 +95,19 @@ def test_echoing_the_question_alone_does_not_verify() -> None:
     quote = "The warehouse is protected by a wet-pipe sprinkler system."
     verdict = verify_claim("Yes, there is an ESFR system.", quote, quote, question="Is there an ESFR system?")
     assert not verdict.verified
+
+
+@pytest.mark.parametrize(("text", "phrase", "expected"), [
+    ("Each panel carries an FM 4880 approval label.", "FM 4880", True),
+    ("The panels carry no visible listing.", "listing", False),
+    ("They are presumed unlisted.", "listed", False),  # a prefix negates
+    ("The walls are non-approved foam panels.", "approved", False),
+    ("None of the presses has a fluid-release interlock, but all use FM Approved fluid.", "FM Approved", True),
+    ("None of the presses has a fluid-release interlock, but all use FM Approved fluid.",
+     "fluid-release interlock", False),  # the negation ends at the clause
+    ("No sprinklers in the north bay; the south bay is sprinklered.", "sprinklered", True),
+    ("The warehouse has no automatic fire detection or smoke control systems listed.", "listed", True),  # too far
+    ("A wet-pipe system.", "oxygen", None),
+])
+def test_affirms_reads_whether_a_phrase_is_stated_or_denied(text: str, phrase: str, expected: bool | None) -> None:
+    assert affirms(text, phrase) is expected

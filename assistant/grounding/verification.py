@@ -230,6 +230,35 @@ def polarities(text: str) -> dict[str, set[bool]]:
     return found
 
 
+def _negation_reaches(before: str) -> bool:
+    """Whether a negation cue in `before` (the start of a clause) still reaches the word that follows it."""
+    reach = 0
+    for word in _WORD.findall(before):
+        if word in NEGATIONS or word.endswith("n't"):
+            reach = NEGATION_REACH
+        elif len(word) >= 3 and word not in STOPWORDS and not word[0].isdigit():
+            reach = max(0, reach - 1)
+    return reach > 0
+
+
+def affirms(text: str, phrase: str) -> bool | None:
+    """Whether `text` states `phrase` (its words in order, a plural allowed): True where an occurrence is
+    affirmed, False where every occurrence is negated (by a cue up to NEGATION_REACH content words before it in
+    its clause, as `polarities` reads it: "no visible listing", "none uses an FM Approved fluid"; or by a "non-"
+    or "un" prefix: "non-approved", "unlisted"), None where it does not occur."""
+    words = [re.escape(word) for word in re.split(r"[\s-]+", normalize(phrase)) if word]
+    if not words:
+        return None
+    pattern = re.compile(r"(?<![a-z0-9])(non-?|un)?" + r"[\s-]+".join(words) + r"(?:s|es)?(?![a-z0-9])")
+    found: bool | None = None
+    for clause in _CLAUSE_BREAK.split(normalize(text)):
+        for match in pattern.finditer(clause):
+            if not match.group(1) and not _negation_reaches(clause[:match.start()]):
+                return True
+            found = False
+    return found
+
+
 def polarity_conflicts(claim: str, quote: str) -> list[str]:
     """Terms the claim negates where the quote affirms them, or affirms where the quote negates them."""
     quoted = polarities(quote)

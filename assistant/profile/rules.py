@@ -11,13 +11,16 @@ A rules file::
     section = "5.3"
     text = "Any single loss with total incurred above $150,000 in the last three years"
     action = "Home Office referral"
-    applies_to = "claim"      # submission | location | claim | recommendation | losses
+    applies_to = "claim"      # submission | location | claim | recommendation | losses | request | statement
     within_years = 3          # claims only: date of loss within N years before the effective date
     all = [{ field = "incurred", op = ">", value = 150000 }]
     any = []                  # optional: the rule fires when every `all` and at least one `any` (if given) hold
     reviewed = true           # a drafted rule is false until a person reviews it; unreviewed rules never apply
 
-A `losses` rule names its line of business (`line = "property"`, the default). A condition on a value no
+A `losses` rule names its line of business (`line = "property"`, the default). A `statement` rule tests every
+sentence of the submission's documents (a class hazard no profile field holds: "foam plastic panels without an
+FM 4880 or UL 1040 listing") and fires once for the submission, with each sentence that passed as evidence;
+`states_any` reads negation ("no visible listing" does not state a listing). A condition on a value no
 document states is not a pass and not a trigger: the rule "cannot check: <field> not stated" there. Conditions
 are three-valued (true, false, unknown): `all` fails on any false condition whatever else is unknown, `any`
 holds on any true one, so an unstated field matters only where it could change the outcome.
@@ -32,13 +35,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.grounding.verification import affirms
 from assistant.profile.model import (
     LOCATION_FIELDS,
     Claim,
@@ -50,28 +54,38 @@ from assistant.profile.model import (
     Source,
     Sourced,
 )
+from assistant.profile.statements import Statement, dates_in, separations_ft, years_before
 
-APPLIES_TO = ("submission", "location", "claim", "recommendation", "losses", "request")
+APPLIES_TO = ("submission", "location", "claim", "recommendation", "losses", "request", "statement")
 CLAIM_FIELDS = ("incurred", "paid", "reserve", "status", "cause", "line", "date_of_loss", "claim_number",
                 "location", "policy")
 LOSSES_FIELDS = ("claims", "open_claims", "incurred", "paid", "open_reserves", "loss_ratio_pct",
                  "stated_loss_ratio_pct", "frequency_per_year", "years_covered", "earned_premium")
 RECOMMENDATION_FIELDS = ("number", "text", "priority", "status", "location")
 SUBMISSION_FIELDS = ("largest_location_tiv", "total_tiv", "total_area_sqft", "location_count", "loss_run_age_days",
-                     "property_claims_5y", "claims_5y", "loss_run_documents", "unsprinklered_locations")
+                     "property_claims_5y", "claims_5y", "loss_run_documents", "unsprinklered_locations",
+                     "occupancies")
+# A statement rule tests each sentence of the submission's documents (`assistant.profile.statements`): its text,
+# its text with the sentence after it (`context`), the distances in feet it states between things and how many
+# years before the effective date the dates it states lie (a list each: a test holds when one of them passes).
+STATEMENT_FIELDS = ("text", "context", "separation_ft", "years_before_effective")
 # A coverage request's own amounts, and the submission's figures a rule may weigh them against (a minimum
 # deductible by program TIV).
 REQUEST_FIELDS = ("coverage", "limit", "sublimit", "deductible", "coinsurance_pct", "text", *SUBMISSION_FIELDS)
 FIELDS: dict[str, tuple[str, ...]] = {
     "request": REQUEST_FIELDS,
-    "location": (*LOCATION_FIELDS, "building_area_sqft", "esfr_or_in_rack"),
+    "location": (*LOCATION_FIELDS, "building_area_sqft", "esfr_or_in_rack", *SUBMISSION_FIELDS),
+    "statement": (*STATEMENT_FIELDS, *SUBMISSION_FIELDS),
     "claim": CLAIM_FIELDS,
     "losses": LOSSES_FIELDS,
-    "recommendation": RECOMMENDATION_FIELDS,
+    "recommendation": (*RECOMMENDATION_FIELDS, *SUBMISSION_FIELDS),
     "submission": SUBMISSION_FIELDS,
 }
 COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
-LIST_OPS = ("in", "not in", "contains_any", "not contains_any")
+# states_any: a phrase occurs and is not negated ("no visible listing", "non-approved" do not state "listing",
+# "approved"); not states_any: none of them is stated so. denies_any: one occurs negated and none affirmed;
+# unknown (not false) where none occurs, so a requirement the text does not address is "cannot check".
+LIST_OPS = ("in", "not in", "contains_any", "not contains_any", "states_any", "not states_any", "denies_any")
 TEXT_OPS = ("contains", "not contains")
 PRESENCE_OPS = ("is_stated", "not_stated")
 OPS = (*COMPARISONS, *LIST_OPS, *TEXT_OPS, *PRESENCE_OPS)
@@ -449,8 +463,9 @@ def _storage_protection(loc: LocationProfile | None) -> Value | Missing:
 class _Facts:
     """Resolves the fields of every subject of a profile."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, statements: Sequence[Statement] | None = None) -> None:
         self.profile = profile
+        self.statements = statements
         self.effective = _as_date(profile.effective_date.value) if profile.effective_date else None
 
     def effective_evidence(self) -> Evidence:
@@ -462,6 +477,8 @@ class _Facts:
         loc = self.profile.location(number)
 
         def lookup(name: str) -> Value | Missing:
+            if name in SUBMISSION_FIELDS:
+                return self.submission(name)
             if name == "building_area_sqft":  # the area of the location's building, when it has one building
                 count = loc.get("buildings") if loc else None
                 if isinstance(count, int) and count > 1:
@@ -473,6 +490,26 @@ class _Facts:
             if sourced is None or sourced.value is None or sourced.value == "":
                 return Missing(f"{name} not stated")
             return Value(sourced.value, [_evidence_of(name, sourced)])
+        return lookup
+
+    # -- a sentence of the documents
+    def statement(self, statement: Statement) -> Lookup:
+        def lookup(name: str) -> Value | Missing:
+            if name in SUBMISSION_FIELDS:
+                return self.submission(name)
+            evidence = [Evidence(field="statement", value=statement.text, method="text", sources=[statement.source])]
+            if name == "years_before_effective":
+                stated = dates_in(statement.text)
+                if stated and self.effective is None:
+                    return Missing("effective_date not stated (years_before_effective is counted from it)")
+                return Value(years_before(self.effective, stated) if stated and self.effective else [], evidence)
+            if name == "separation_ft":
+                return Value(separations_ft(statement.text), evidence)
+            if name == "context" and statement.following:  # the evidence quotes both sentences
+                source = statement.source.model_copy(update={"quote": statement.context})
+                return Value(statement.context, [Evidence(field="statement", value=statement.context, method="text",
+                                                          sources=[source])])
+            return Value(statement.text, evidence)
         return lookup
 
     # -- coverage requests
@@ -497,9 +534,10 @@ class _Facts:
         return lookup
 
     # -- recommendations
-    @staticmethod
-    def recommendation(rec: Recommendation) -> Lookup:
+    def recommendation(self, rec: Recommendation) -> Lookup:
         def lookup(name: str) -> Value | Missing:
+            if name in SUBMISSION_FIELDS:
+                return self.submission(name)
             value = getattr(rec, name)
             if value is None or value == "":
                 return Missing(f"{name} not stated")
@@ -563,6 +601,13 @@ class _Facts:
             return Value(total_value, evidence, partial)
         if name == "location_count":
             return Value(len(locations)) if locations else Missing("no locations in the profile")
+        if name == "occupancies":  # every location's occupancy: the submission's class
+            stated = [(loc, loc.sourced("occupancy")) for loc in locations]
+            stated = [(loc, sourced) for loc, sourced in stated if sourced is not None and sourced.value]
+            if not stated:
+                return Missing("occupancies: no location's occupancy stated")
+            return Value("; ".join(str(sourced.value) for _, sourced in stated),
+                         [_evidence_of(f"location {loc.number} occupancy", sourced) for loc, sourced in stated])
         if name == "unsprinklered_locations":  # locations a document states are not sprinklered
             unsprinklered = [loc for loc in locations if loc.get("sprinklered") is False]
             return Value(len(unsprinklered), [_evidence_of(f"location {loc.number} sprinklered",
@@ -669,6 +714,14 @@ def _compare(op: str, a: Any, b: Any) -> bool | None:
         return _mentions(a, b) == (op == "contains")
     if op in ("contains_any", "not contains_any"):
         return any(_mentions(a, item) for item in b) == (op == "contains_any")
+    if op in ("states_any", "not states_any"):
+        return any(affirms(str(a), item) for item in b) == (op == "states_any")
+    if op == "denies_any":
+        readings = [affirms(str(a), item) for item in b]
+        return False if True in readings else True if False in readings else None
+    if isinstance(a, list):  # the figures one sentence states: the test holds when one of them passes
+        found = [_compare(op, item, b) for item in a]
+        return True if True in found else None if None in found else False
     da, db = _as_date(a), _as_date(b)
     na, nb = (da.toordinal(), db.toordinal()) if da and db else (_number(a), _number(b))
     if na is None or nb is None:
@@ -680,6 +733,12 @@ def _described(condition: Condition, value: Any) -> str:
     """A condition that was tested, in words, with the stated value: "area_sqft 36,500 >= 25,000",
     "sprinklered = no", "occupancy 'Sawmill' mentions 'sawmill'"."""
     name, op, target = condition.field, condition.op, condition.value
+    if name in ("text", "context"):  # a sentence: its evidence quotes it
+        if op in ("contains_any", "contains"):
+            hits = [item for item in (target if isinstance(target, list) else [target]) if _mentions(value, item)]
+            return f"{name} mentions " + ", ".join(repr(hit) for hit in hits)
+        if op in ("not contains", "not contains_any"):
+            return f"{name} does not mention {show(target)}"
     if op == "==":
         return f"{name} = {show(value)}"
     if op in ("contains_any", "contains"):
@@ -687,6 +746,15 @@ def _described(condition: Condition, value: Any) -> str:
         return f"{name} {show(value)!r} mentions " + ", ".join(repr(hit) for hit in hits)
     if op in ("not contains", "not contains_any"):
         return f"{name} {show(value)!r} does not mention {show(target)}"
+    if op == "states_any":
+        return f"{name} states " + ", ".join(repr(item) for item in target if affirms(str(value), item))
+    if op == "not states_any":
+        return f"{name} does not state {show(target)}"
+    if op == "denies_any":
+        return f"{name} denies " + ", ".join(repr(item) for item in target if affirms(str(value), item) is False)
+    if isinstance(value, list):
+        passed = [item for item in value if _compare(op, item, target)]
+        return f"{name} {show(passed or value)} {op} {show(target)}"
     return f"{name} {show(value)} {op} {show(target)}"
 
 
@@ -708,6 +776,8 @@ def _test(condition: Condition, lookup: Lookup) -> _Outcome:
     if isinstance(found, Missing):
         return _Outcome(None, unknown=[found.reason])
     holds = _compare(condition.op, found.value, condition.value)
+    if holds is None and condition.op == "denies_any":
+        return _Outcome(None, unknown=[f"{condition.field} states none of {show(condition.value)}"])
     shown = _described(condition, found.value)
     if holds is None:
         return _Outcome(None, unknown=[f"{condition.field} {show(found.value)!r} cannot be compared with "
@@ -761,6 +831,9 @@ def _subjects(rule: Rule, facts: _Facts) -> tuple[list[tuple[str, Lookup, list[E
         if not profile.requests:
             return [], ["cannot check: no coverage request stated in the documents"]
         return [(f"request {r.coverage}", facts.request(r), []) for r in profile.requests], []
+    if rule.applies_to == "statement":  # each sentence is tested by `_check_statements`
+        given = facts.statements is not None
+        return [], [] if given else ["cannot check: the documents' sentences were not given to the check"]
     if rule.applies_to == "losses":
         summary = profile.loss_summary(rule.line)
         if summary is None:
@@ -793,10 +866,11 @@ def _subjects(rule: Rule, facts: _Facts) -> tuple[list[tuple[str, Lookup, list[E
     return subjects, reasons
 
 
-def check(profile: Profile, rules: RuleSet) -> CheckReport:
+def check(profile: Profile, rules: RuleSet, statements: Sequence[Statement] | None = None) -> CheckReport:
     """Every reviewed rule against the profile: fired (with the evidence per trigger), clear, or could not be
-    checked (naming what is not stated); drafted rules are listed as not reviewed and never applied."""
-    facts = _Facts(profile)
+    checked (naming what is not stated); drafted rules are listed as not reviewed and never applied. Statement
+    rules test `statements` (`assistant.profile.statements.statements_of`); without them they cannot be checked."""
+    facts = _Facts(profile, statements)
     report = CheckReport(submission=profile.submission, guideline=rules.guideline, rules_file=rules.path,
                          effective_date=profile.effective_date, notes=list(rules.notes))
     if profile.effective_date is None or facts.effective is None:
@@ -807,6 +881,9 @@ def check(profile: Profile, rules: RuleSet) -> CheckReport:
                             applies_to=rule.applies_to, test=rule.describe(), status="clear")
         subjects, reasons = _subjects(rule, facts)
         result.unchecked += reasons
+        if rule.applies_to == "statement":
+            _check_statements(rule, facts, result)
+            subjects = []
         for subject, lookup, extra in subjects:
             outcome = _evaluate(rule, lookup)
             if outcome.holds:
@@ -824,6 +901,47 @@ def check(profile: Profile, rules: RuleSet) -> CheckReport:
         report.results.append(RuleResult(rule_id=rule.id, section=rule.section, text=rule.text, action=rule.action,
                                          applies_to=rule.applies_to, test=rule.describe(), status="not_reviewed"))
     return report
+
+
+def _check_statements(rule: Rule, facts: _Facts, result: RuleResult) -> None:
+    """A statement rule over every sentence: it fires once for the submission, with each sentence that passed as
+    evidence. Where none passed, a sentence that names the hazard and states the requirement met (every condition
+    but the `denies_any` ones holds) answers it: clear. Else the sentences that name the hazard without saying
+    make it "cannot check", each quoted; a submission field not stated (the effective date) does too."""
+    fired: list[_Outcome] = []
+    unknown: dict[str, None] = {}
+    answered = False
+    denials = any(c.op == "denies_any" for c in (*rule.all, *rule.any))
+    without_denials = rule.model_copy(update={"all": [c for c in rule.all if c.op != "denies_any"],
+                                              "any": [c for c in rule.any if c.op != "denies_any"]})
+    for statement in facts.statements or ():
+        subject, lookup = f"statement {statement.source.cite()}", facts.statement(statement)
+        outcome = _evaluate(rule, lookup)
+        if outcome.holds and statement.following:  # quote the sentence after it only where the test needs it
+            alone = _evaluate(rule, facts.statement(replace(statement, following="")))
+            outcome = alone if alone.holds else outcome
+        if outcome.holds:
+            fired.append(outcome)
+        elif outcome.holds is False and denials:
+            answered = answered or _evaluate(without_denials, lookup).holds is True
+        elif outcome.holds is None:
+            sentence_only = all(reason.startswith(("context ", "text ")) for reason in outcome.unknown)
+            text = lookup("text")
+            quoted = str(text.value) if isinstance(text, Value) else ""
+            quoted = quoted if len(quoted) <= 90 else quoted[:89].rstrip() + "…"
+            where = f'{subject.removeprefix("statement ")} ("{quoted}"): ' if sentence_only else ""
+            for reason in outcome.unknown:
+                unknown[f"{where}{reason}"] = None
+    if fired:
+        conditions = list(dict.fromkeys(c for o in fired for c in o.described))
+        evidence = [e for o in fired for e in o.evidence]
+        quoted = [e for e in evidence if e.field == "statement"]  # a sentence and its context: the longer one
+        evidence = [e for e in evidence if e.field != "statement" or not any(
+            other is not e and other.cite() == e.cite() and str(e.value) in str(other.value)
+            and len(str(other.value)) > len(str(e.value)) for other in quoted)]
+        result.triggers = [Trigger(subject="submission", conditions=conditions, evidence=_dedupe(evidence))]
+    elif not answered:
+        result.unchecked += [f"submission: cannot check: {reason}" for reason in unknown]
 
 
 def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:

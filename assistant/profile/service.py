@@ -18,6 +18,7 @@ from pathlib import Path
 from assistant.profile.build import ProfileBuilder
 from assistant.profile.model import Profile
 from assistant.profile.prose_model import Ask, ModelFiller
+from assistant.profile.statements import Statement, statements_of
 from index.atomic import write_atomic
 from index.store import DocumentRecord, Store
 from index.types import Submission
@@ -118,6 +119,10 @@ class ProfileService:
         built = self.build(submission, records, reader)
         self.save(submission, key, built)
         return built, False
+
+    def statements(self, profile: Profile) -> list[Statement]:
+        """The sentences of a profiled submission's documents, for the rules that test what they say."""
+        return statements_of(profile, self.store.chunks_of)
 
     def build_all(self, *, force: bool = False, progress: Callable[[ProfileRun], None] | None = None,
                   only: Sequence[Submission] | None = None, reader: ModelReader | None = None) -> list[ProfileRun]:
