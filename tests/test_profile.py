@@ -296,7 +296,9 @@ def test_check_and_memo_run_on_the_real_profiles(profile_cli, tmp_path: Path) ->
     assert "FIRED  § 5.4 loss-runs-current" in result.stdout  # valued 09/30/2024, 93 days before 01/01/2025
     report = json.loads(profile_cli("check", "meridian-plastics", "--json").stdout)
     fired = {r["rule_id"] for r in report["results"] if r["status"] == "fired"}
-    assert fired == {"authority-home-office", "sprinklers-large-building", "conditional-occupancy"}
+    # 7.2 from the inspection's sentences: presses on mineral oil without interlocks, the pallet yard 70 ft east
+    assert fired == {"authority-home-office", "sprinklers-large-building", "conditional-occupancy",
+                     "plastics-hydraulic-fluid", "plastics-outdoor-exposure"}
     assert "large-loss" not in fired  # the $386,700 press fire of 11/2020 is outside the three years
     result = profile_cli("memo", "lakeview-cold-storage", "-o", tmp_path / "memo.docx")
     assert result.exit_code == 0, result.output

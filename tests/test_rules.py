@@ -319,6 +319,30 @@ def test_a_statement_rule_reads_separations_not_heights(tmp_path: Path) -> None:
     assert status("No pallets are stored within 50 feet of the building.") == "clear"  # denied
 
 
+PLASTICS, SENIOR = "Plastics extrusion and injection molding", "Assisted living community, 80 units"
+
+
+@pytest.mark.parametrize(("occupancy", "text", "following", "rule_id", "status"), [
+    (PLASTICS, "Presses 1-9 are hydraulic and run on standard petroleum oil; no interlocks are fitted.", "",
+     "plastics-hydraulic-fluid", "fired"),
+    (PLASTICS, "All hydraulic units were converted to a fire-resistant glycol fluid in 2022.", "",
+     "plastics-hydraulic-fluid", "clear"),
+    (PLASTICS, "Hydraulic power units serve the 14 presses.", "", "plastics-hydraulic-fluid", "cannot_check"),
+    (SENIOR, "Spare oxygen tanks are kept in a closet without ventilation.", "This does not meet NFPA 99.",
+     "senior-living-oxygen-storage", "fired"),
+    (SENIOR, "Oxygen cylinders are stored in a rated, ventilated room that meets NFPA 99.", "",
+     "senior-living-oxygen-storage", "clear"),
+    (PLASTICS, "Scrap tires are piled 80 ft from the north wall.", "", "plastics-outdoor-exposure", "fired"),
+    (PLASTICS, "A lumber yard lies 300 ft to the north.", "", "plastics-outdoor-exposure", "clear"),
+    (SENIOR, "Scrap tires are piled 80 ft from the north wall.", "", "plastics-outdoor-exposure", "clear"),  # class
+])
+def test_the_class_rules_read_sentences_worded_differently(starter, occupancy: str, text: str, following: str,
+                                                           rule_id: str, status: str) -> None:
+    profile = harbor_profile()
+    profile.location("1").fields["occupancy"].value.value = occupancy
+    assert check(profile, starter, [said(text, following)]).result(rule_id).status == status
+
+
 def test_location_and_recommendation_rules_may_weigh_the_submissions_class(starter) -> None:
     profile = harbor_profile()  # refrigerated warehouse: not a senior-living class
     laundry = profile.location("2")

@@ -201,6 +201,7 @@ NOT_CONTENT = frozenset(_MONTHS) | frozenset(_NUMBER_WORDS) | frozenset(_SCALE) 
 _CLAUSE_BREAK = re.compile(r"[,;:.()]|\bbut\b|\bhowever\b|\bwhile\b|\bwhereas\b")
 NEGATION_REACH = 4  # content words after a negation cue that it negates, within its clause
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d[\d,.]*\d|\d")
+_COMPOUND = re.compile(r"[a-z]+(?:'[a-z]+)?(?:-[a-z]+(?:'[a-z]+)?)*|\d[\d,.]*\d|\d")
 
 
 def stem(word: str) -> str:
@@ -219,24 +220,25 @@ def polarities(text: str) -> dict[str, set[bool]]:
     found: dict[str, set[bool]] = {}
     for clause in _CLAUSE_BREAK.split(normalize(text)):
         reach = 0
-        for word in _WORD.findall(clause):
-            if word in NEGATIONS or word.endswith("n't"):
+        for token in _COMPOUND.findall(clause):  # a hyphenated compound counts once toward the reach
+            if token in NEGATIONS or token.endswith("n't"):
                 reach = NEGATION_REACH
                 continue
-            if len(word) < 3 or word in STOPWORDS or word[0].isdigit():
-                continue
-            found.setdefault(stem(word), set()).add(reach > 0)
-            reach = max(0, reach - 1)
+            words = [w for w in _WORD.findall(token) if len(w) >= 3 and w not in STOPWORDS and not w[0].isdigit()]
+            for word in words:
+                found.setdefault(stem(word), set()).add(reach > 0)
+            if words:
+                reach = max(0, reach - 1)
     return found
 
 
 def _negation_reaches(before: str) -> bool:
     """Whether a negation cue in `before` (the start of a clause) still reaches the word that follows it."""
     reach = 0
-    for word in _WORD.findall(before):
-        if word in NEGATIONS or word.endswith("n't"):
+    for token in _COMPOUND.findall(before):  # counted as `polarities` counts them
+        if token in NEGATIONS or token.endswith("n't"):
             reach = NEGATION_REACH
-        elif len(word) >= 3 and word not in STOPWORDS and not word[0].isdigit():
+        elif any(len(w) >= 3 and w not in STOPWORDS and not w[0].isdigit() for w in _WORD.findall(token)):
             reach = max(0, reach - 1)
     return reach > 0
 

@@ -785,8 +785,12 @@ def _test(condition: Condition, lookup: Lookup) -> _Outcome:
     if found.lower_bound and not (holds and condition.op in (">", ">=")):
         # the true figure is at least the value: only "more than" can be decided from it
         return _Outcome(None, unknown=[f"{condition.field}: {found.lower_bound}"])
-    return _Outcome(holds, [shown + (f" (at least; {found.lower_bound})" if found.lower_bound else "")],
-                    found.evidence)
+    evidence = found.evidence
+    if holds and condition.op in ("contains", "contains_any") and len(evidence) > 1:
+        # a value joined from several (every location's occupancy): the evidence is the ones that matched
+        wanted = condition.value if isinstance(condition.value, list) else [condition.value]
+        evidence = [e for e in evidence if any(_mentions(e.value, item) for item in wanted)] or evidence
+    return _Outcome(holds, [shown + (f" (at least; {found.lower_bound})" if found.lower_bound else "")], evidence)
 
 
 def _all(outcomes: list[_Outcome]) -> _Outcome:
