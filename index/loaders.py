@@ -320,8 +320,55 @@ def _row_cells(row: object) -> list[str]:
 
 
 def _parse_markdown(data: bytes) -> tuple[str, list[Page]]:
+    """Markdown as text, its pipe tables as one line per row that keeps its header (as HTML tables are)."""
     text = decode_text(data)
-    return first_heading(text), [Page(number=1, text=text)]
+    body, rows = _markdown_tables(text)
+    return first_heading(text), [Page(number=1, text=body, rows=tuple(rows))]
+
+
+_MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _md_cells(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return [" ".join(cell.replace("\\|", "|").split()) for cell in re.split(r"(?<!\\)\|", inner)]
+
+
+def _markdown_tables(text: str) -> tuple[str, list[TableRow]]:
+    """The text with each pipe table (a header line, a `|---|` rule, rows) replaced by its rows as ingest writes
+    them, and the rows; a table is named after the heading it sits under. A table whose header is blank is a
+    list of label/value pairs ("| Proposed effective | 1/15/2026 |"): its rows have no column names."""
+    lines = text.splitlines()
+    out: list[str] = []
+    rows: list[TableRow] = []
+    heading, number, index = "", 0, 0
+    while index < len(lines):
+        line = lines[index]
+        if index + 1 < len(lines) and _MD_ROW.match(line) and _MD_RULE.match(lines[index + 1]):
+            end = index + 2
+            while end < len(lines) and _MD_ROW.match(lines[end]):
+                end += 1
+            number += 1
+            name = f"{heading}, table {number}" if heading else f"table {number}"
+            header, body = _md_cells(line), [_md_cells(row) for row in lines[index + 2:end]]
+            if any(header):
+                found = _table_rows([header, *body], name)
+            else:
+                found = [TableRow(name, i, tuple(("", cell) for cell in row if cell))
+                         for i, row in enumerate((row for row in body if any(row)), start=1)]
+            rows += [row for row in found if isinstance(row, TableRow)]
+            out += ["", *(row.text() if isinstance(row, TableRow) else row for row in found), ""]
+            index = end
+            continue
+        title = _MD_HEADING.match(line.strip())
+        if title:
+            heading = title.group(2).strip()
+        out.append(line)
+        index += 1
+    return "\n".join(out), rows
 
 
 def _parse_text(data: bytes) -> tuple[str, list[Page]]:
@@ -407,28 +454,62 @@ def _table_rows(rows: list[list[str]], name: str, first_number: int = 1,
     """A table's rows as TableRows that keep their header, in order; lines above the header (a title, a
     note) come back as plain text. The header is the first row that fills at least half of the table's
     width (and two cells); `numbered_by_source` numbers rows as the source does (a sheet's row 1 is its
-    first line), else data rows count from 1."""
+    first line), else data rows count from 1.
+
+    A sheet may hold several tables, one under another ("Term Summary" under a loss run's claims): below a
+    blank row, a line of one cell is a title and a row of labels (no figures, dates or amounts) is the next
+    table's header, its rows named after the title above it. A long note of one cell under a wider table is
+    text, not a row."""
     numbered = [(first_number + i, [cell.strip() for cell in row]) for i, row in enumerate(rows)]
-    numbered = [(number, row) for number, row in numbered if any(row)]
-    if not numbered:
+    if not any(any(row) for _, row in numbered):
         return []
     width = max(sum(1 for cell in row if cell) for _, row in numbered)
-    start = 0
-    for index, (_, row) in enumerate(numbered):
-        if sum(1 for cell in row if cell) >= max(2 if width > 1 else 1, (width + 1) // 2):
-            start = index
-            break
-    preamble = [" | ".join(cell for cell in row if cell) for _, row in numbered[:start]]
-    header = numbered[start][1]
-    body = numbered[start + 1:]
-    if not body:
-        return [*preamble, " | ".join(cell for cell in header if cell)]
-    found: list[TableRow | str] = list(preamble)
-    for index, (number, row) in enumerate(body, start=1):
+    found: list[TableRow | str] = []
+    header: list[str] | None = None
+    table, tables, index, gap, title = name, 1, 0, False, ""
+    for number, row in numbered:
+        filled = [cell for cell in row if cell]
+        if not filled:
+            gap = True
+            continue
+        line = " | ".join(filled)
+        if header is None:
+            if len(filled) >= max(2 if width > 1 else 1, (width + 1) // 2):
+                header, gap = row, False
+            else:
+                found.append(line)
+            continue
+        header_width = sum(1 for cell in header if cell)
+        if gap and len(filled) == 1 and header_width > 1:  # a title under a blank row
+            found.append(line)
+            title = line
+            continue
+        if gap and _labels_row(filled, width):  # the next table's header
+            tables += 1
+            header, index, gap = row, 0, False
+            table = (f"{name}: {title}" if name else title) if title else f"{name or 'table'} {tables}"
+            title = ""
+            continue
+        if len(filled) == 1 and header_width > 2 and len(filled[0]) > 30 and len(filled[0].split()) > 4:
+            found.append(line)  # a note under the table
+            continue
+        gap, index = False, index + 1
         names = header + [""] * (len(row) - len(header))
         cells = tuple((names[i], value) for i, value in enumerate(row) if value)
-        found.append(TableRow(name, number if numbered_by_source else index, cells))
+        found.append(TableRow(table, number if numbered_by_source else index, cells))
+    if header is not None and not any(isinstance(item, TableRow) for item in found):
+        found.append(" | ".join(cell for cell in header if cell))  # a header with no rows under it: text
     return found
+
+
+_VALUE_CELL = re.compile(r"[\s$€£()+,.%/\-\d]+(?:k|m|mm)?", re.IGNORECASE)
+
+
+def _labels_row(filled: list[str], width: int) -> bool:
+    """A table header: two or more cells filling half the width, none a figure, date or amount, at most one
+    with a digit ("Rental Income (12 mo)")."""
+    return (len(filled) >= max(2, (width + 1) // 2) and not any(_VALUE_CELL.fullmatch(cell) for cell in filled)
+            and sum(any(ch.isdigit() for ch in cell) for cell in filled) <= 1)
 
 
 def _parse_csv(data: bytes) -> tuple[str, list[Page]]:

@@ -29,6 +29,8 @@ _EFFECTIVE = re.compile(
     r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})|\bterm\s*:?\s*(?P<t>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|"
     r"\d{1,2}/\d{1,2}/\d{2,4})\s+(?:to|-|through)\b|\b(?:renewal|inception)\s+(?:date\s+)?(?:of|is|on)\s+"
     r"(?P<r>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})", re.IGNORECASE)
+_EFFECTIVE_LABEL = (r"(?:proposed\s+|policy\s+|renewal\s+)?(?:effective|eff)(?:\s+date)?|(?:proposed\s+)?inception"
+                    r"(?:\s+date)?|renewal\s+date")
 _EXPIRING = re.compile(r"\b(?:expiring|annual|current|incumbent'?s?)\s+(?:annual\s+)?(?:prem(?:ium)?s?\.?)\s*"
                        r"(?:with\s+[\w ]{1,30}?\s+)?(?::|of|is|was|at)?\s*(?:property\s+)?"
                        r"(\$\s?[\d,]+(?:\.\d+)?(?:\s?[km]\b)?)|\bat\s+an\s+annual\s+premium\s+of\s+(\$\s?[\d,]+)",
@@ -81,6 +83,11 @@ def read_facts(profile: Profile, paths: Sequence[str], chunks: dict[str, list[Ch
     by_role = sorted(paths, key=lambda p: ("broker", "notes", "other", "inspection", "sov", "loss_run").index(
         profile.roles[p]) if profile.roles[p] in ("broker", "notes", "other", "inspection", "sov", "loss_run")
         else 9)
+    # a label row ("Proposed effective | 1/15/2026"); a loss run's policy dates are past terms, not this one
+    found = _label_value([readings[p] for p in by_role if profile.roles[p] != "loss_run"], _EFFECTIVE_LABEL)
+    when = columns.day(found[0]) if found is not None else None
+    if found is not None and when is not None:
+        profile.effective_date = Sourced(value=when, source=found[1])
     for path in by_role:
         for unit in visible_units(chunks[path]):
             text, chunk = unit.text, unit.chunk
