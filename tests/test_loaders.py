@@ -136,6 +136,43 @@ def test_csv_rows_keep_their_header(tmp_path: Path) -> None:
     assert "Location 2 | Address 40 Mill St | Sprinklered N" in text
 
 
+def test_a_second_table_on_a_sheet_gets_its_own_header(tmp_path: Path) -> None:
+    path = tmp_path / "loss_run.csv"
+    path.write_text("Acme Mutual - Loss Run\n"
+                    "Claim No,Loss Date,Incurred,Status\n"
+                    "AM-1,3/4/2023,12500,Closed\n"
+                    "\n"
+                    "Premium by Year\n"
+                    "Policy Year,Earned Premium,Claims\n"
+                    "2023,48000,1\n"
+                    "\"Premiums are earned through the valuation date, 11/30/2025.\"\n")
+    page = load(path).pages[0]
+    assert [(row.table, row.text()) for row in page.rows] == [
+        ("", "Claim No AM-1 | Loss Date 3/4/2023 | Incurred 12500 | Status Closed"),
+        ("Premium by Year", "Policy Year 2023 | Earned Premium 48000 | Claims 1"),
+    ]  # not "Claim No 2023 | Loss Date 48000 | ..."
+    assert "Premiums are earned through the valuation date, 11/30/2025." in page.text.splitlines()  # a note: text
+    # a data row after a blank row is still a row of the table above it
+    path.write_text("Claim No,Loss Date,Incurred\nAM-1,3/4/2023,12500\n\nAM-2,5/1/2024,800\n")
+    assert [row.text() for row in load(path).pages[0].rows][-1] == "Claim No AM-2 | Loss Date 5/1/2024 | Incurred 800"
+
+
+def test_markdown_pipe_tables_become_rows_that_keep_their_header(tmp_path: Path) -> None:
+    path = tmp_path / "summary.md"
+    path.write_text("# Account summary\n\n| | |\n|---|---|\n| Proposed effective | 7/1/2026 |\n"
+                    "| Incumbent | Acme Mutual |\n\n## Locations\n\n| Loc | Address | TIV |\n|:--|:--|--:|\n"
+                    "| 1 | 12 Dock Rd | $4.1M |\n| 2 | 40 Mill St | $900K |\n\nTotal $5.0M.\n")
+    page = load(path).pages[0]
+    assert [(row.table, row.text()) for row in page.rows] == [
+        ("Account summary, table 1", "Proposed effective | 7/1/2026"),  # a blank header: label and value
+        ("Account summary, table 1", "Incumbent | Acme Mutual"),
+        ("Locations, table 2", "Loc 1 | Address 12 Dock Rd | TIV $4.1M"),
+        ("Locations, table 2", "Loc 2 | Address 40 Mill St | TIV $900K"),
+    ]
+    assert "|---" not in page.text and "Loc 2 | Address 40 Mill St | TIV $900K" in page.text
+    assert "## Locations" in page.text and "Total $5.0M." in page.text
+
+
 def test_xlsx_sheets_are_pages(tmp_path: Path) -> None:
     import openpyxl
 
