@@ -2,7 +2,9 @@
 
 Incremental: a file with the same size and mtime, or the same content hash, costs
 nothing; a changed file has its chunks replaced; a file gone from a re-ingested
-folder is pruned. A file that fails keeps whatever was stored for it before.
+folder is pruned. A file that fails keeps whatever was stored for it before. The hash carries the
+readers' version (`READER_VERSION`): a file read by an earlier version of the loaders and chunker is
+read again once, so a better reading reaches documents already in the workspace.
 
 An e-mail file yields several documents (its body, each attachment: see `index.messages`), all parts of
 that file: they are unchanged, replaced and pruned with it, while an attachment that cannot be read fails
@@ -150,8 +152,12 @@ def _is_loop(path: Path) -> bool:
     return False
 
 
+READER_VERSION = 2  # of the loaders and the chunker: raise it when the same bytes would be read differently
+
+
 def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """The file's content hash, tagged with the readers' version ("r2:<hex>")."""
+    return f"r{READER_VERSION}:" + hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -247,7 +253,8 @@ class Ingester:
         info = check_file(path, self.max_file_bytes)
         key = str(path)
         record = self.store.document(key)
-        if record is not None and record.size == info.st_size and record.mtime == info.st_mtime:
+        current = record is not None and record.content_hash.startswith(f"r{READER_VERSION}:")
+        if record is not None and current and record.size == info.st_size and record.mtime == info.st_mtime:
             return None
         data = read_bytes(path)
         digest = content_hash(data)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from index.ingest import READER_VERSION
 from tests.conftest import CLI
 from tests.test_loaders import write_pdf
 
@@ -72,6 +73,15 @@ def test_rerun_embeds_nothing_and_changes_replace_chunks(tmp_path: Path, make_as
         core.embedder.embed = original
     assert (changed.updated, changed.unchanged) == (1, 2)
     assert calls and sum(calls) == changed.chunks
+    # A file read by an earlier version of the readers (its hash has no "r2:" tag) is read again once, then it is
+    # unchanged again.
+    notes = str(docs / "notes.md")
+    old_hash = core.store.document(notes).content_hash.split(":", 1)[1]
+    core.store.db.execute("UPDATE documents SET content_hash = ? WHERE path = ?", (old_hash, notes))
+    reread = core.ingest([docs])
+    assert (reread.updated, reread.unchanged) == (1, 2)
+    assert core.store.document(notes).content_hash.startswith(f"r{READER_VERSION}:")
+    assert core.ingest([docs]).unchanged == 3
     after = core.store.chunks_of(str(docs / "loss_run.txt"))
     assert {c.id for c in after}.isdisjoint(before)
     assert any("roof collapse" in c.text for c in after)
