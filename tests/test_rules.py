@@ -196,6 +196,18 @@ def test_losses_rules_cite_the_terms(starter) -> None:
     assert report.result("large-loss").status == "cannot_check"
 
 
+def test_five_years_of_loss_runs_are_counted_from_the_policy_terms(starter) -> None:
+    profile = harbor_profile()  # six annual terms, 2019 to 2025
+    assert check(profile, starter).result("loss-runs-five-years").status == "clear"
+    gap = [t for t in profile.terms if t.start.year not in (2020, 2021)]  # two carriers' runs, 2020-2021 missing
+    profile.terms = [*gap, gap[-1].model_copy(update={"term": "overlap"})]  # a term listed twice counts once
+    result = check(profile, starter).result("loss-runs-five-years")
+    assert result.status == "fired"
+    assert result.triggers[0].conditions == ["term_years 4 < 5"]
+    profile.terms = []
+    assert check(profile, starter).result("loss-runs-five-years").status == "cannot_check"  # claims' span is not it
+
+
 def test_text_ops_match_whole_words_case_insensitively(tmp_path: Path) -> None:
     rules = load_rules(write(tmp_path, rule_toml(
         "foam", applies_to="location", section='"6.1"',

@@ -53,6 +53,7 @@ from assistant.profile.model import (
     Recommendation,
     Source,
     Sourced,
+    TermExperience,
 )
 from assistant.profile.statements import Statement, dates_in, separations_ft, years_before
 
@@ -60,7 +61,7 @@ APPLIES_TO = ("submission", "location", "claim", "recommendation", "losses", "re
 CLAIM_FIELDS = ("incurred", "paid", "reserve", "status", "cause", "line", "date_of_loss", "claim_number",
                 "location", "policy")
 LOSSES_FIELDS = ("claims", "open_claims", "incurred", "paid", "open_reserves", "loss_ratio_pct",
-                 "stated_loss_ratio_pct", "frequency_per_year", "years_covered", "earned_premium")
+                 "stated_loss_ratio_pct", "frequency_per_year", "years_covered", "earned_premium", "term_years")
 RECOMMENDATION_FIELDS = ("number", "text", "priority", "status", "location")
 SUBMISSION_FIELDS = ("largest_location_tiv", "total_tiv", "total_area_sqft", "location_count", "loss_run_age_days",
                      "property_claims_5y", "claims_5y", "loss_run_documents", "unsprinklered_locations",
@@ -399,6 +400,20 @@ class Missing:
 Lookup = Callable[[str], "Value | Missing"]
 
 
+def _term_years(terms: Sequence[TermExperience]) -> float | None:
+    """The years a loss history's policy terms cover: their periods merged (two carriers' overlapping terms
+    count once, a gap between terms not at all)."""
+    periods = sorted((t.start, t.end) for t in terms if t.start and t.end and t.end > t.start)
+    if not periods:
+        return None
+    days, (start, end) = 0, periods[0]
+    for begin, finish in periods[1:]:
+        if begin > end:
+            days, start = days + (end - start).days, begin
+        end = max(end, finish)
+    return round((days + (end - start).days) / 365.25, 2)
+
+
 def _evidence_of(name: str, sourced: Sourced) -> Evidence:
     return Evidence(field=name, value=sourced.value, method=sourced.method, basis=sourced.basis,
                     sources=[sourced.source] if sourced.source else [])
@@ -552,6 +567,13 @@ class _Facts:
         terms = [t for t in self.profile.terms if t.line == line]
 
         def lookup(name: str) -> Value | Missing:
+            if name == "term_years":  # the years the loss runs' policy terms cover, overlaps counted once
+                years = _term_years(terms)
+                if years is None:
+                    return Missing(f"{line} term_years: the loss runs list no policy terms with their dates")
+                return Value(years, [Evidence(field=name, value=years, method="derived", basis=f"{len(terms)} "
+                                              f"{line} policy terms", sources=list({t.source.cite(): t.source
+                                                                                   for t in terms}.values()))])
             value = getattr(summary, name)
             basis = ""
             if name == "loss_ratio_pct":
