@@ -89,6 +89,22 @@ def test_a_totals_row_answers_an_aggregate_and_a_site_row_answers_for_its_site(e
     assert next(e for e in one if e.text.startswith("Site TOTALS")).signals["total"] < 0
 
 
+def test_words_every_candidate_shares_do_not_outweigh_the_answer(embedder):
+    text = ("Lindell Foundry operates a 96,000 sq ft iron foundry at 40 Canal Street, Dayton. The pattern shop at "
+            "40 Canal Street is a separate building. The warehouse at 40 Canal Street holds castings. The Home "
+            "Office referral was approved by Priya Ramanathan on 12 March 2025.")
+    chunk = Chunk(1, "/docs/lindell-foundry/file_notes.txt", 1, 0, text, title="Lindell Foundry file notes")
+    counts = {'"lindell"': 1, '"foundry"': 1, '"canal"': 1, '"street"': 6, '"approved"': 5, '"referral"': 4}
+    ranker = EvidenceRanker(embed=embedder.embed,
+                            document_frequency=lambda phrases: (40, {p: counts.get(p, 2) for p in phrases}))
+    asked = Question.parse("Who approved the referral for Lindell Foundry on Canal Street?")
+    ranked = ranker.rank(asked, candidates([chunk]), {1: 1})
+    assert "Priya Ramanathan" in ranked[0].text, [e.text[:40] for e in ranked]
+    # the plain coverage (the gate's) still counts the shared words: the first sentence holds most terms
+    first = next(e for e in ranked if e.text.startswith("Lindell Foundry operates"))
+    assert first.coverage > ranked[0].coverage
+
+
 def test_the_trades_shorthand_holds_the_words_it_stands_for(embedder):
     """Field notes in shorthand ("Hyd", "FD ... stn", "Sprk", "bldg") answer questions in full words."""
     ranker = EvidenceRanker(embed=embedder.embed, document_frequency=lambda phrases: (40, dict.fromkeys(phrases, 2)))

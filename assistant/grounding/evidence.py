@@ -15,15 +15,15 @@ source. Units:
 - a line of figures ("Closed $184,500 $0 $184,500") continues the record before it, so a claim row of a
   loss run stays whole.
 
-Ranking (`EvidenceRanker.rank`) sums, per candidate: the embedder's cosine to the question (scaled within
-the candidate set), the question's content terms found in it weighted by their rarity in the workspace
-(IDF, soft matched: stems, the trade's shorthand such as "Hyd", "FD", "bldg" for the words they stand for
-(`assistant.grounding.trade_words`), then word embeddings for synonyms such as "biggest"/"largest", never
-one peril for another), whether it holds the kind of value asked for (a figure, a date), whether it is a
-totals row where the question asks for an aggregate (or for one record: then the totals row is pushed
-down), and its passage's retrieval rank. Query likelihood with the bundled generator (UPR, Sachan et al.
-2022) was measured and left out: with the 135M model it moved the right unit out of first place
-(held-out set: 0.32 -> 0.23 at the top 6).
+Ranking (`EvidenceRanker.rank`) sums, per candidate: the embedder's cosine to the question (scaled within the
+candidate set), the question's content terms found in it weighted by their rarity in the workspace (IDF, and
+for ranking by how few of the candidates hold them; soft matched: stems, the trade's shorthand such as "Hyd",
+"FD", "bldg" for the words they stand for (`assistant.grounding.trade_words`), then word embeddings for
+synonyms such as "biggest"/"largest", never one peril for another), whether it holds the kind of value asked
+for (a figure, a date), whether it is a totals row where the question asks for an aggregate (or for one
+record: then the totals row is pushed down), and its passage's retrieval rank. Query likelihood with the
+bundled generator (UPR, Sachan et al. 2022) was measured and left out: with the 135M model it moved the right
+unit out of first place (held-out set: 0.32 -> 0.23 at the top 6).
 """
 
 from __future__ import annotations
@@ -381,7 +381,7 @@ class Weights:
     length) did better on the set it was fitted to and no better on the others."""
 
     dense: float = 1.0  # the embedder's cosine to the question, scaled within the candidates
-    lexical: float = 1.5  # weighted share of the question's terms in the unit and its source's names
+    lexical: float = 1.5  # share of the question's terms in the unit and its names (distinctive terms weigh more)
     value: float = 0.5  # a figure or date, where the question asks for one
     kind: float = 0.5  # the kind of value asked for (a distance, a count next to its noun, ...)
     extreme: float = 1.0  # the greatest (least) amount among one table's records, for "the largest claim"
@@ -503,6 +503,7 @@ class EvidenceRanker:
                 unmet = len(fact_disagreements(question.facts, facts(f"{candidate.text} {candidate.names}")))
                 matched += FACT_WEIGHT * (asked_facts - unmet)
             coverages.append(matched / total_weight)
+        lexical = self.distinctive_coverage(question, found, supports, idf, asked_facts)
         extreme = extreme_units(question, found, coverages)
         aggregate = asks_aggregate(question.text)
         evidence = []
@@ -511,7 +512,7 @@ class EvidenceRanker:
             has_value = unit_has_value(question, candidate.text, plain_value)
             signals = {
                 "dense": (float(cosines[i]) - low) / (high - low) if high > low else 0.0,
-                "lexical": coverages[i],
+                "lexical": lexical[i],
                 "value": 1.0 if (question.wants_figure or question.wants_date) and plain_value else 0.0,
                 "kind": 1.0 if question.kind not in (None, FIGURE) and question.holds_asked(candidate.text) else 0.0,
                 "extreme": 1.0 if i in extreme else 0.0,
@@ -522,6 +523,26 @@ class EvidenceRanker:
             evidence.append(Evidence(candidate, self.weights.score(signals), signals, coverages[i], missing, has_value))
         evidence.sort(key=lambda e: -e.score)
         return evidence
+
+
+    @staticmethod
+    def distinctive_coverage(question: Question, found: Sequence[Candidate], supports: Sequence[dict[str, float]],
+                             idf: dict[str, float], asked_facts: int) -> list[float]:
+        """The ranking's share of the question's terms: each term weighted by its rarity in the workspace and by
+        how few of these candidates hold it, so words every candidate shares (the insured's name, the address
+        the question scopes itself to) do not outweigh the words that tell the answer apart. The gate keeps
+        the plain coverage (`Evidence.coverage`): whether the documents speak to every term at all."""
+        share = {t: sum(1 for support in supports if support[t] >= 0.5) / len(found) for t in question.terms}
+        weights = {t: idf[t] * (1.0 - share[t]) for t in question.terms}
+        total = (sum(weights.values()) or 1.0) + FACT_WEIGHT * asked_facts
+        found_shares = []
+        for i, candidate in enumerate(found):
+            matched = sum(weights[t] * supports[i][t] for t in question.terms)
+            if asked_facts:
+                unmet = len(fact_disagreements(question.facts, facts(f"{candidate.text} {candidate.names}")))
+                matched += FACT_WEIGHT * (asked_facts - unmet)
+            found_shares.append(matched / total)
+        return found_shares
 
 
 EXTREME_COVERAGE_SHARE = 0.6  # records compared for "the largest": a group holding this share of the best coverage
