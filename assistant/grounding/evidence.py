@@ -495,15 +495,11 @@ class EvidenceRanker:
         supports = self.term_support(question, [f"{text} {c.names}" for text, c in zip(texts, found, strict=True)])
         low, high = float(cosines.min()), float(cosines.max())
         asked_facts = len(question.facts.dates) + len(question.facts.identifiers) + len(question.facts.figures)
-        total_weight = (sum(idf.values()) or 1.0) + FACT_WEIGHT * asked_facts
-        coverages = []
-        for i, candidate in enumerate(found):
-            matched = sum(idf[t] * supports[i][t] for t in question.terms)
-            if asked_facts:
-                unmet = len(fact_disagreements(question.facts, facts(f"{candidate.text} {candidate.names}")))
-                matched += FACT_WEIGHT * (asked_facts - unmet)
-            coverages.append(matched / total_weight)
-        lexical = self.distinctive_coverage(question, found, supports, idf, asked_facts)
+        met_facts = [asked_facts - len(fact_disagreements(question.facts, facts(f"{c.text} {c.names}")))
+                     if asked_facts else 0 for c in found]
+        coverages = weighted_coverage(question, supports, idf, asked_facts, met_facts)
+        lexical = weighted_coverage(question, supports, distinctive_weights(question, supports, idf), asked_facts,
+                                    met_facts)
         extreme = extreme_units(question, found, coverages)
         aggregate = asks_aggregate(question.text)
         evidence = []
@@ -525,24 +521,23 @@ class EvidenceRanker:
         return evidence
 
 
-    @staticmethod
-    def distinctive_coverage(question: Question, found: Sequence[Candidate], supports: Sequence[dict[str, float]],
-                             idf: dict[str, float], asked_facts: int) -> list[float]:
-        """The ranking's share of the question's terms: each term weighted by its rarity in the workspace and by
-        how few of these candidates hold it, so words every candidate shares (the insured's name, the address
-        the question scopes itself to) do not outweigh the words that tell the answer apart. The gate keeps
-        the plain coverage (`Evidence.coverage`): whether the documents speak to every term at all."""
-        share = {t: sum(1 for support in supports if support[t] >= 0.5) / len(found) for t in question.terms}
-        weights = {t: idf[t] * (1.0 - share[t]) for t in question.terms}
-        total = (sum(weights.values()) or 1.0) + FACT_WEIGHT * asked_facts
-        found_shares = []
-        for i, candidate in enumerate(found):
-            matched = sum(weights[t] * supports[i][t] for t in question.terms)
-            if asked_facts:
-                unmet = len(fact_disagreements(question.facts, facts(f"{candidate.text} {candidate.names}")))
-                matched += FACT_WEIGHT * (asked_facts - unmet)
-            found_shares.append(matched / total)
-        return found_shares
+def weighted_coverage(question: Question, supports: Sequence[dict[str, float]], weights: dict[str, float],
+                      asked_facts: int, met_facts: Sequence[int]) -> list[float]:
+    """Per candidate, the weighted share of the question's terms it holds (soft support), with the facts the
+    question states (dates, identifiers, figures) that it does not contradict."""
+    total = (sum(weights.values()) or 1.0) + FACT_WEIGHT * asked_facts
+    return [(sum(weights[t] * support[t] for t in question.terms) + FACT_WEIGHT * met) / total
+            for support, met in zip(supports, met_facts, strict=True)]
+
+
+def distinctive_weights(question: Question, supports: Sequence[dict[str, float]],
+                        idf: dict[str, float]) -> dict[str, float]:
+    """The ranking's term weights: rarity in the workspace times how few of these candidates hold the term, so
+    words every candidate shares (the insured's name, the address the question scopes itself to) do not
+    outweigh the words that tell the answer apart. The gate keeps the plain weights (`Evidence.coverage`):
+    whether the documents speak to every term at all."""
+    share = {t: sum(1 for support in supports if support[t] >= 0.5) / len(supports) for t in question.terms}
+    return {t: idf[t] * (1.0 - share[t]) for t in question.terms}
 
 
 EXTREME_COVERAGE_SHARE = 0.6  # records compared for "the largest": a group holding this share of the best coverage
